@@ -1,0 +1,8 @@
+//! One module per subcommand; each exposes `Args` (clap) and
+//! `run(Args) -> anyhow::Result<ExitCode>`.
+pub mod inspect;
+pub mod rm;
+pub mod rules;
+pub mod skaffold;
+pub mod supervise;
+pub mod tar;

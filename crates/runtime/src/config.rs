@@ -1,0 +1,36 @@
+//! What the buildpack records at build time for the runtime to read
+//! (data flows one way: app dir → rules → layer → image → supervisor).
+//!
+//! The buildpack writes this as TOML into its launch layer and points the
+//! launch env variable [`CONFIG_ENV`] at it.
+
+use filesync_rules::Plan;
+use serde::{Deserialize, Serialize};
+
+/// Launch env variable holding the path of the recorded [`RuntimeConfig`].
+pub const CONFIG_ENV: &str = "FILESYNC_CONFIG";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeConfig {
+    /// The rule engine's decision for this app.
+    pub plan: Plan,
+    /// The process type the supervisor wraps (e.g. `web`); its command,
+    /// args and working dir are read from `/layers/config/metadata.toml`.
+    pub process_type: String,
+    /// Quiet period after the last file-system event before a reload, for
+    /// changes that arrive without a shim notification.
+    #[serde(default = "default_debounce_ms")]
+    pub debounce_ms: u64,
+    /// Unix socket the shims use to tell the supervisor a sync batch is
+    /// complete.
+    #[serde(default = "default_socket")]
+    pub socket: String,
+}
+
+fn default_debounce_ms() -> u64 {
+    50
+}
+
+fn default_socket() -> String {
+    "/tmp/filesync.sock".to_string()
+}
