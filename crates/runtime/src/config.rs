@@ -34,3 +34,21 @@ fn default_debounce_ms() -> u64 {
 fn default_socket() -> String {
     "/tmp/filesync.sock".to_string()
 }
+
+/// Image label the buildpack sets (a buildpack-provided `[[labels]]` entry),
+/// readable with every Platform API, unlike the legacy BOM label.
+pub const LABEL: &str = "skaffold-filesync.metadata";
+
+/// JSON value of [`LABEL`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelMetadata {
+    /// Same rules as the legacy BOM entry's `devmode.sync`.
+    #[serde(rename = "devmode.sync")]
+    pub sync: Vec<filesync_rules::SyncRule>,
+    pub family: filesync_rules::Family,
+    pub action: filesync_rules::ReloadAction,
+    /// The process type the default process wraps.
+    pub process_type: String,
+    /// Version of the buildpack that wrote it.
+    pub version: String,
+}
