@@ -1,8 +1,140 @@
+//! `filesync skaffold`: makes file sync work with every Skaffold and lifecycle
+//! version by writing, into skaffold.yaml, the `sync.manual` equivalent of
+//! the auto rules the buildpack publishes.
+//!
+//! Why: Skaffold's auto sync reads rules only from the legacy BOM in the
+//! `io.buildpacks.build.metadata` label, which lifecycles stop writing from
+//! Platform API 0.9 on, so with current pack/Skaffold auto sync finds nothing.
+//!
+//! Everything generated lives in one `dev`-activated profile inside a
+//! delimited block, so plain `skaffold build`/`run` stay untouched and the
+//! user's own text (comments included) is never re-emitted by a YAML writer.
+
+mod artifacts;
+mod profile;
+mod splice;
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+/// The destination of the app inside the image: CNB's default app dir.
+pub const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(clap::Args)]
+pub struct Args {
+    /// The application directory (an artifact `context` resolving here gets rules).
+    #[arg(default_value = ".")]
+    app_dir: PathBuf,
+    /// The skaffold.yaml to update; default: skaffold.yaml in APP_DIR.
+    #[arg(long, short = 'f', value_name = "FILE")]
+    skaffold_file: Option<PathBuf>,
+    /// Write the change into the file (idempotent).
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Exit with status 1 when the file is not up to date (for CI).
+    #[arg(long)]
+    check: bool,
+    /// Buildpack reference to add to artifacts whose builder lacks the
+    /// filesync buildpack (e.g. `docker://REGISTRY/skaffold-filesync:TAG`).
+    /// Without it, the builder is assumed to include the buildpack.
+    #[arg(long, value_name = "REF")]
+    buildpack: Option<String>,
+    /// Absolute app dir inside the image (CNB_APP_DIR of the build).
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_IMAGE_APP_DIR)]
+    image_app_dir: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.image_app_dir.starts_with('/') {
+        bail!(
+            "--image-app-dir must be an absolute path, got {:?}",
+            args.image_app_dir
+        );
+    }
+    let file = args
+        .skaffold_file
+        .clone()
+        .unwrap_or_else(|| args.app_dir.join("skaffold.yaml"));
+    let old = std::fs::read_to_string(&file)
+        .with_context(|| format!("--skaffold-file {}: cannot read", file.display()))?;
+    let options = profile::Options {
+        buildpack: args.buildpack.clone(),
+        image_app_dir: args.image_app_dir.clone(),
+    };
+    let new = update(&old, &file, &args.app_dir, &options)
+        .with_context(|| format!("{}", file.display()))?;
+    let name = file.display().to_string();
+    if args.write {
+        if new != old {
+            std::fs::write(&file, &new).with_context(|| format!("cannot write {name}"))?;
+            eprintln!("filesync: updated {name}");
+        } else {
+            eprintln!("filesync: {name} is up to date");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if new == old {
+        eprintln!("filesync: {name} is up to date");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", unified_diff(&old, &new, &name));
+    if args.check {
+        eprintln!("filesync: {name} is out of date; run `filesync skaffold --write`");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The new text of skaffold file `file` (content `old`) for the app in
+/// `app_dir`: each YAML document gets its generated profile block replaced,
+/// inserted or (when no artifact builds the app any more) removed.
+pub fn update(
+    old: &str,
+    file: &Path,
+    app_dir: &Path,
+    options: &profile::Options,
+) -> anyhow::Result<String> {
+    let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base_dir = if base_dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base_dir
+    };
+    let app_dir = app_dir
+        .canonicalize()
+        .with_context(|| format!("APP_DIR {}: no such directory", app_dir.display()))?;
+    let mut out = String::with_capacity(old.len() + 1024);
+    for (index, doc) in splice::documents(old).into_iter().enumerate() {
+        let value: serde_yaml::Value = if doc.body.trim().is_empty() {
+            serde_yaml::Value::Null
+        } else {
+            serde_yaml::from_str(doc.body)
+                .with_context(|| format!("YAML document {} does not parse", index + 1))?
+        };
+        let found = artifacts::for_app(&value, &base_dir, &app_dir)?;
+        let block = if found.is_empty() {
+            None
+        } else {
+            Some(profile::block(&found, &app_dir, options)?)
+        };
+        let body = splice::apply(doc.body, block.as_ref())?;
+        splice::verify(doc.body, &body, block.as_ref()).with_context(|| {
+            format!(
+                "YAML document {}: refusing an edit that would change other content",
+                index + 1
+            )
+        })?;
+        out.push_str(doc.separator);
+        out.push_str(&body);
+    }
+    Ok(out)
+}
+
+fn unified_diff(old: &str, new: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
 }

@@ -1,0 +1,159 @@
+//! The generated `dev` profile: JSON patches that give each artifact the
+//! engine's rules as `sync.manual`, the build trigger and, when needed, the
+//! buildpack.
+//!
+//! Why patches rather than overriding `build.artifacts` in the profile: an
+//! override would have to repeat every artifact (and go stale when the user
+//! edits one); patches touch only the keys we own. Why `sync.manual` equals
+//! the auto rules verbatim: Skaffold maps both kinds with the same code
+//! (`sync/sync.go`: `path.Join(wd, dest, TrimPrefix(rel, strip))` after
+//! `doublestar.PathMatch(src, rel)`), and auto rules have no `strip`, so
+//! identical `{src, dest}` select the same files and map them to the same
+//! destinations.
+
+use super::artifacts::Artifact;
+use anyhow::{bail, Context};
+use filesync_rules::{Overrides, SyncRule};
+use serde::Serialize;
+use std::path::Path;
+
+/// Name of the generated profile.
+pub const PROFILE_NAME: &str = "filesync";
+/// Build-env variable that makes the buildpack participate (DESIGN §5).
+pub const TRIGGER: &str = "BP_FILESYNC_ENABLED";
+/// First and last line of the generated block (after indentation).
+pub const BEGIN_MARK: &str =
+    "# >>> filesync skaffold: generated, do not edit; regenerate with `filesync skaffold --write`";
+pub const END_MARK: &str = "# <<< filesync skaffold";
+
+/// Substring by which an entry of an artifact's `buildpacks` list is taken
+/// to be this project's buildpack.
+const BUILDPACK_NAME: &str = "skaffold-filesync";
+
+pub struct Options {
+    pub buildpack: Option<String>,
+    pub image_app_dir: String,
+}
+
+/// The profile as data (for verification) and as YAML text (one list item,
+/// unindented, without the marker lines).
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub profile: serde_yaml::Value,
+    pub yaml: String,
+}
+
+#[derive(Serialize)]
+struct Profile {
+    name: &'static str,
+    activation: Vec<Activation>,
+    patches: Vec<Patch>,
+}
+
+#[derive(Serialize)]
+struct Activation {
+    command: &'static str,
+}
+
+#[derive(Serialize)]
+struct Patch {
+    op: &'static str,
+    path: String,
+    value: serde_yaml::Value,
+}
+
+#[derive(Serialize)]
+struct Sync<'a> {
+    manual: &'a [SyncRule],
+}
+
+/// The sync rules the buildpack would publish for `app_dir` when built
+/// with `artifact`'s build env (which may carry `BP_FILESYNC_*` overrides).
+pub fn rules_for(
+    artifact: &Artifact,
+    app_dir: &Path,
+    image_app_dir: &str,
+) -> anyhow::Result<Vec<SyncRule>> {
+    let overrides = Overrides::from_env(|k| artifact.env_var(k))
+        .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
+    let plan = filesync_rules::plan_for_app(app_dir, image_app_dir, &overrides)
+        .with_context(|| format!("artifact {}: computing sync rules", artifact.image))?;
+    Ok(plan.rules)
+}
+
+pub fn block(artifacts: &[Artifact], app_dir: &Path, options: &Options) -> anyhow::Result<Block> {
+    let mut patches = Vec::new();
+    for artifact in artifacts {
+        let base = format!("/build/artifacts/{}", artifact.index);
+        let rules = rules_for(artifact, app_dir, &options.image_app_dir)?;
+        patches.push(Patch {
+            op: "add",
+            path: format!("{base}/sync"),
+            value: serde_yaml::to_value(Sync { manual: &rules })?,
+        });
+        let trigger = format!("{TRIGGER}=true");
+        match &artifact.env {
+            _ if artifact.env_var(TRIGGER).is_some() => {}
+            None => patches.push(Patch {
+                op: "add",
+                path: format!("{base}/buildpacks/env"),
+                value: serde_yaml::to_value(vec![trigger])?,
+            }),
+            Some(_) => patches.push(Patch {
+                op: "add",
+                path: format!("{base}/buildpacks/env/-"),
+                value: trigger.into(),
+            }),
+        }
+        patches.extend(buildpack_patch(
+            artifact,
+            &base,
+            options.buildpack.as_deref(),
+        )?);
+    }
+    let profile = Profile {
+        name: PROFILE_NAME,
+        activation: vec![Activation { command: "dev" }],
+        patches,
+    };
+    let value = serde_yaml::to_value(&profile)?;
+    let yaml = serde_yaml::to_string(&vec![&profile])?;
+    Ok(Block {
+        profile: value,
+        yaml,
+    })
+}
+
+/// An explicit `buildpacks` list replaces the builder's order, so ours must
+/// be in it; without a list the builder's order runs, which includes ours
+/// unless the user names a buildpack to add (`from=builder` keeps the
+/// builder's groups and appends it to each, as pack does).
+fn buildpack_patch(
+    artifact: &Artifact,
+    base: &str,
+    reference: Option<&str>,
+) -> anyhow::Result<Option<Patch>> {
+    let listed = |list: &[String]| {
+        list.iter()
+            .any(|b| b.contains(BUILDPACK_NAME) || Some(b.as_str()) == reference)
+    };
+    Ok(match (&artifact.buildpacks, reference) {
+        (Some(list), _) if listed(list) => None,
+        (Some(_), Some(r)) => Some(Patch {
+            op: "add",
+            path: format!("{base}/buildpacks/buildpacks/-"),
+            value: r.into(),
+        }),
+        (Some(_), None) => bail!(
+            "build.artifacts[{}] ({}) lists buildpacks without {BUILDPACK_NAME}; pass --buildpack REF to add it",
+            artifact.index,
+            artifact.image
+        ),
+        (None, Some(r)) => Some(Patch {
+            op: "add",
+            path: format!("{base}/buildpacks/buildpacks"),
+            value: serde_yaml::to_value(vec!["from=builder", r])?,
+        }),
+        (None, None) => None,
+    })
+}

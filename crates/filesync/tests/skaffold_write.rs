@@ -1,0 +1,214 @@
+//! `filesync skaffold` on real files: the generated profile carries the
+//! engine's rules, `--write` is idempotent and leaves everything else of
+//! the user's file (comments included) byte for byte in place.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/skaffold");
+
+/// A project dir: skaffold.yaml (from a fixture) and a small Node app in `app/`.
+fn project(fixture: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    for (path, text) in [
+        (
+            "app/package.json",
+            "{\"name\":\"web\",\"scripts\":{\"start\":\"node index.js\"}}\n",
+        ),
+        ("app/index.js", "console.log('hi')\n"),
+        ("app/public/style.css", "body{}\n"),
+        ("worker/main.py", "print('hi')\n"),
+        ("worker/requirements.txt", "flask\n"),
+        ("proxy/Dockerfile", "FROM nginx\n"),
+    ] {
+        let p = root.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    fs::copy(
+        Path::new(FIXTURES).join(fixture),
+        root.join("skaffold.yaml"),
+    )
+    .unwrap();
+    (dir, root)
+}
+
+fn filesync(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .arg("skaffold")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap()
+}
+
+fn profile_patches(text: &str) -> Vec<serde_yaml::Value> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+    let profiles = doc["profiles"].as_sequence().unwrap();
+    let ours: Vec<_> = profiles
+        .iter()
+        .filter(|p| p["name"] == "filesync")
+        .collect();
+    assert_eq!(ours.len(), 1, "exactly one generated profile");
+    assert_eq!(ours[0]["activation"][0]["command"], "dev");
+    ours[0]["patches"].as_sequence().unwrap().clone()
+}
+
+#[test]
+fn write_keeps_comments_and_is_idempotent() {
+    let (_dir, root) = project("commented.yaml");
+    let original = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+
+    let out = filesync(&root, &["app", "--write"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    assert_ne!(first, original);
+
+    // Only whole lines were inserted, in one contiguous run: every original
+    // line (comments, blank lines, other profiles) is still there, in order.
+    let diff = similar::TextDiff::from_lines(&original, &first);
+    let changes: Vec<_> = diff
+        .ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .collect();
+    assert_eq!(changes.len(), 1, "one contiguous change");
+    assert_eq!(changes[0].tag(), similar::DiffTag::Insert);
+
+    let out = filesync(&root, &["app", "--write"]);
+    assert!(out.status.success());
+    let second = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    assert_eq!(first, second, "a second --write changes nothing");
+}
+
+#[test]
+fn generated_rules_are_the_engines_rules_for_the_app_artifact_only() {
+    let (_dir, root) = project("commented.yaml");
+    assert!(filesync(&root, &["app", "--write"]).status.success());
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let patches = profile_patches(&text);
+
+    let plan = filesync_rules::plan_for_app(
+        &root.join("app"),
+        "/workspace",
+        &filesync_rules::Overrides::default(),
+    )
+    .unwrap();
+    assert!(!plan.rules.is_empty());
+    let sync = patches
+        .iter()
+        .find(|p| p["path"] == "/build/artifacts/0/sync")
+        .expect("sync patch for artifact 0");
+    assert_eq!(sync["op"], "add");
+    let manual: Vec<filesync_rules::SyncRule> =
+        serde_yaml::from_value(sync["value"]["manual"].clone()).unwrap();
+    assert_eq!(manual, plan.rules);
+
+    // The trigger is appended to the artifact's existing env list.
+    let env = patches
+        .iter()
+        .find(|p| p["path"] == "/build/artifacts/0/buildpacks/env/-")
+        .expect("env patch");
+    assert_eq!(env["value"], "BP_FILESYNC_ENABLED=true");
+    // Artifacts with another context (worker, the docker proxy) are untouched.
+    assert!(patches.iter().all(|p| p["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("/build/artifacts/0/")));
+}
+
+#[test]
+fn check_fails_until_written_and_plain_run_prints_a_diff_without_writing() {
+    let (_dir, root) = project("commented.yaml");
+    let before = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+
+    let out = filesync(&root, &["app"]);
+    assert!(out.status.success());
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("+++ b/"), "a unified diff: {diff}");
+    assert!(diff.contains("+  - name: filesync"), "{diff}");
+    assert_eq!(
+        fs::read_to_string(root.join("skaffold.yaml")).unwrap(),
+        before
+    );
+
+    let out = filesync(&root, &["app", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("out of date"));
+
+    assert!(filesync(&root, &["app", "--write"]).status.success());
+    let out = filesync(&root, &["app", "--check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn explicit_buildpack_list_needs_a_reference_and_gets_it_appended() {
+    let (_dir, root) = project("plain.yaml");
+    // The Node app lives in app/; this fixture's artifact has the default context `.`.
+    for f in ["package.json", "index.js"] {
+        fs::copy(root.join("app").join(f), root.join(f)).unwrap();
+    }
+    let out = filesync(&root, &["--check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("build.artifacts[0]") && err.contains("--buildpack"),
+        "{err}"
+    );
+
+    let out = filesync(
+        &root,
+        &[
+            "--write",
+            "--buildpack",
+            "docker://127.0.0.1:5000/skaffold-filesync:dev",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let patches = profile_patches(&text);
+    let paths: Vec<&str> = patches
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/build/artifacts/0/sync",
+            "/build/artifacts/0/buildpacks/env",
+            "/build/artifacts/0/buildpacks/buildpacks/-"
+        ]
+    );
+    assert_eq!(
+        patches[2]["value"],
+        "docker://127.0.0.1:5000/skaffold-filesync:dev"
+    );
+    // No `profiles` key before: one was appended at the end.
+    assert!(text.starts_with(&fs::read_to_string(Path::new(FIXTURES).join("plain.yaml")).unwrap()));
+}
+
+#[test]
+fn bad_arguments_name_the_argument() {
+    let (_dir, root) = project("commented.yaml");
+    let out = filesync(&root, &["no-such-dir", "-f", "skaffold.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("APP_DIR"));
+    let out = filesync(&root, &["app", "-f", "missing.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--skaffold-file"));
+}
