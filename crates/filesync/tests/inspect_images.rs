@@ -1,0 +1,270 @@
+//! `filesync inspect` on real images: built with umoci into OCI layouts,
+//! converted with skopeo to a docker-save tarball and pushed to a real
+//! registry (Debian's docker-registry) on 127.0.0.1.
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+const BUILD_LABEL: &str = "io.buildpacks.build.metadata";
+
+fn tool(name: &str) -> bool {
+    Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || Command::new(name).arg("--help").output().is_ok()
+}
+
+fn require(tools: &[&str]) {
+    for t in tools {
+        assert!(tool(t), "{t} not found: run scripts/setup.sh");
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An OCI layout `DIR:dev` with the given labels and entrypoint.
+fn oci_image(dir: &Path, labels: &[(&str, String)], entrypoint: &str) -> String {
+    let layout = dir.to_str().unwrap();
+    run(Command::new("umoci").args(["init", "--layout", layout]));
+    run(Command::new("umoci").args(["new", "--image", &format!("{layout}:dev")]));
+    let mut config = Command::new("umoci");
+    config.args([
+        "config",
+        "--image",
+        &format!("{layout}:dev"),
+        "--config.entrypoint",
+        entrypoint,
+    ]);
+    config.args(["--config.env", "PATH=/cnb/process:/cnb/lifecycle:/usr/bin"]);
+    for (k, v) in labels {
+        config.args(["--config.label", &format!("{k}={v}")]);
+    }
+    run(&mut config);
+    format!("oci:{layout}:dev")
+}
+
+fn rules() -> Value {
+    json!([{"src": "**/*.js", "dest": "/workspace"}, {"src": "public/**", "dest": "/workspace"}])
+}
+
+/// Labels as the buildpack writes them, on a Platform API < 0.9 export
+/// (legacy BOM present) with a `web` default process.
+fn full_labels() -> Vec<(&'static str, String)> {
+    let build = json!({
+        "bom": [{"name": "skaffold-filesync", "metadata": {"devmode.sync": rules()}}],
+        "processes": [
+            {"type": "web", "command": ["filesync", "supervise"], "args": [], "direct": true, "buildpackID": "skaffold-filesync"},
+            {"type": "tar", "command": ["filesync", "tar"], "args": [], "direct": true, "buildpackID": "skaffold-filesync"}
+        ],
+        "buildpacks": [], "launcher": {}
+    });
+    let ours = json!({
+        "devmode.sync": rules(), "family": "node", "action": {"kind": "restart"},
+        "process_type": "web", "version": "0.1.0"
+    });
+    vec![
+        (BUILD_LABEL, build.to_string()),
+        ("skaffold-filesync.metadata", ours.to_string()),
+    ]
+}
+
+fn inspect(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .arg("inspect")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn inspect_json(image: &str) -> Value {
+    let out = inspect(&[image, "--json"]);
+    assert!(
+        out.status.success(),
+        "{image}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+struct Registry {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_registry() -> Registry {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "registry did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Registry {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn the_same_rules_from_an_oci_layout_a_docker_save_tarball_and_a_registry() {
+    require(&["umoci", "skopeo", "docker-registry"]);
+    let dir = tempfile::tempdir().unwrap();
+    let oci = oci_image(
+        &dir.path().join("layout"),
+        &full_labels(),
+        "/cnb/process/web",
+    );
+    let tarball: PathBuf = dir.path().join("image.tar");
+    run(Command::new("skopeo").args([
+        "copy",
+        "--insecure-policy",
+        &oci,
+        &format!("docker-archive:{}:app:dev", tarball.display()),
+    ]));
+    let registry = start_registry();
+    let remote = format!("127.0.0.1:{}/apps/web:dev", registry.port);
+    run(Command::new("skopeo").args([
+        "copy",
+        "--insecure-policy",
+        "--dest-tls-verify=false",
+        &oci,
+        &format!("docker://{remote}"),
+    ]));
+
+    let from_layout = inspect_json(&oci);
+    assert_eq!(from_layout["legacy_rules"], rules());
+    assert_eq!(from_layout["filesync"]["devmode.sync"], rules());
+    assert_eq!(from_layout["default_process"], "web");
+    let types: Vec<&str> = from_layout["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["web", "tar"]);
+    assert_eq!(inspect_json(tarball.to_str().unwrap()), from_layout);
+    assert_eq!(
+        inspect_json(&format!("docker-archive:{}", tarball.display())),
+        from_layout
+    );
+    assert_eq!(inspect_json(&remote), from_layout);
+
+    let text = inspect(&[&remote]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("  **/*.js -> /workspace"), "{text}");
+    assert!(text.contains("web (default): filesync supervise"), "{text}");
+    assert!(text.contains("default process: web"), "{text}");
+
+    let out = inspect(&[&format!("127.0.0.1:{}/apps/missing:dev", registry.port)]);
+    assert_one_line_error(&out, "HTTP 404");
+}
+
+#[test]
+fn platform_api_0_9_images_have_only_our_label() {
+    require(&["umoci"]);
+    let dir = tempfile::tempdir().unwrap();
+    let build = json!({"processes": [{"type": "web", "command": ["node", "index.js"]}]});
+    let mut labels = full_labels();
+    labels[0].1 = build.to_string();
+    let image = oci_image(
+        &dir.path().join("layout"),
+        &labels,
+        "/cnb/lifecycle/launcher",
+    );
+    let report = inspect_json(&image);
+    assert_eq!(report["legacy_rules"], Value::Null);
+    assert_eq!(report["filesync"]["devmode.sync"], rules());
+    assert_eq!(report["default_process"], Value::Null);
+    let text = String::from_utf8(inspect(&[&image]).stdout).unwrap();
+    assert!(text.contains("legacy rules: none"), "{text}");
+}
+
+fn assert_one_line_error(out: &Output, needle: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{needle:?} in {err}");
+}
+
+#[test]
+fn bad_references_missing_and_malformed_labels_are_one_line_errors() {
+    require(&["umoci"]);
+    let dir = tempfile::tempdir().unwrap();
+    assert_one_line_error(&inspect(&["Bad Name"]), "malformed image reference");
+    assert_one_line_error(&inspect(&["./no/such.tar"]), "no such file");
+
+    let bare = oci_image(&dir.path().join("bare"), &[], "/cnb/lifecycle/launcher");
+    assert_one_line_error(&inspect(&[&bare]), "no sync rules");
+    let tagless = bare.trim_end_matches(":dev").to_string() + ":nope";
+    assert_one_line_error(&inspect(&[&tagless]), "no image tagged \"nope\"");
+
+    let broken = oci_image(
+        &dir.path().join("broken"),
+        &[(BUILD_LABEL, "{\"bom\": [".to_string())],
+        "/x",
+    );
+    assert_one_line_error(
+        &inspect(&[&broken]),
+        "label io.buildpacks.build.metadata: malformed JSON",
+    );
+    let broken_ours = oci_image(
+        &dir.path().join("broken-ours"),
+        &[(
+            "skaffold-filesync.metadata",
+            "{\"devmode.sync\": 1}".to_string(),
+        )],
+        "/x",
+    );
+    assert_one_line_error(
+        &inspect(&[&broken_ours]),
+        "label skaffold-filesync.metadata: malformed",
+    );
+}
