@@ -212,3 +212,58 @@ fn bad_arguments_name_the_argument() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--skaffold-file"));
 }
+
+#[test]
+fn multi_document_files_get_the_profile_only_where_the_app_is_built() {
+    let (_dir, root) = project("multi.yaml");
+    let original = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let out = filesync(&root, &["app", "--write"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let (first, second) = text.split_once("\n---\n").unwrap();
+    assert_eq!(
+        first,
+        original.split_once("\n---\n").unwrap().0,
+        "the backend config is untouched"
+    );
+    assert!(second.contains("profiles:\n  # >>> filesync"), "{second}");
+    assert_eq!(
+        profile_patches(second)[0]["path"],
+        "/build/artifacts/0/sync"
+    );
+
+    // Run from the root: every app below it is covered, the app's profile unchanged.
+    assert!(filesync(&root, &["--write"]).status.success());
+    let all = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let (first, second_again) = all.split_once("\n---\n").unwrap();
+    assert_eq!(second_again, second);
+    let worker = profile_patches(first);
+    let plan =
+        filesync_rules::plan_for_app(&root.join("worker"), "/workspace", &Default::default())
+            .unwrap();
+    let manual: Vec<filesync_rules::SyncRule> =
+        serde_yaml::from_value(worker[0]["value"]["manual"].clone()).unwrap();
+    assert_eq!(
+        manual, plan.rules,
+        "the worker's own rules, from its own context"
+    );
+    // Running for one app keeps the other app's profile.
+    assert!(filesync(&root, &["app", "-f", "skaffold.yaml", "--check"])
+        .status
+        .success());
+    assert!(filesync(&root, &["--check"]).status.success());
+    assert_eq!(fs::read_to_string(root.join("skaffold.yaml")).unwrap(), all);
+}
+
+#[test]
+fn an_app_no_artifact_builds_is_an_error() {
+    let (_dir, root) = project("commented.yaml");
+    let out = filesync(&root, &["proxy", "-f", "skaffold.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no buildpacks artifact has its context in APP_DIR"));
+}

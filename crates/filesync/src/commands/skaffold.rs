@@ -26,7 +26,8 @@ pub struct Args {
     /// The application directory (an artifact `context` resolving here gets rules).
     #[arg(default_value = ".")]
     app_dir: PathBuf,
-    /// The skaffold.yaml to update; default: skaffold.yaml in APP_DIR.
+    /// The skaffold.yaml to update; default: APP_DIR/skaffold.yaml, or
+    /// ./skaffold.yaml (Skaffold's own default) when APP_DIR has none.
     #[arg(long, short = 'f', value_name = "FILE")]
     skaffold_file: Option<PathBuf>,
     /// Write the change into the file (idempotent).
@@ -52,10 +53,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.image_app_dir
         );
     }
-    let file = args
-        .skaffold_file
-        .clone()
-        .unwrap_or_else(|| args.app_dir.join("skaffold.yaml"));
+    let file = args.skaffold_file.clone().unwrap_or_else(|| {
+        let beside_app = args.app_dir.join("skaffold.yaml");
+        if beside_app.is_file() {
+            beside_app
+        } else {
+            PathBuf::from("skaffold.yaml")
+        }
+    });
     let old = std::fs::read_to_string(&file)
         .with_context(|| format!("--skaffold-file {}: cannot read", file.display()))?;
     let options = profile::Options {
@@ -87,8 +92,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The new text of skaffold file `file` (content `old`) for the app in
-/// `app_dir`: each YAML document gets its generated profile block replaced,
-/// inserted or (when no artifact builds the app any more) removed.
+/// `app_dir`: each YAML document with buildpacks artifacts in `app_dir`
+/// gets its generated profile block replaced or inserted; other documents
+/// are left as they are.
 pub fn update(
     old: &str,
     file: &Path,
@@ -105,6 +111,7 @@ pub fn update(
         .canonicalize()
         .with_context(|| format!("APP_DIR {}: no such directory", app_dir.display()))?;
     let mut out = String::with_capacity(old.len() + 1024);
+    let mut covered = 0;
     for (index, doc) in splice::documents(old).into_iter().enumerate() {
         let value: serde_yaml::Value = if doc.body.trim().is_empty() {
             serde_yaml::Value::Null
@@ -113,11 +120,14 @@ pub fn update(
                 .with_context(|| format!("YAML document {} does not parse", index + 1))?
         };
         let found = artifacts::for_app(&value, &base_dir, &app_dir)?;
-        let block = if found.is_empty() {
-            None
-        } else {
-            Some(profile::block(&found, &app_dir, options)?)
-        };
+        if found.is_empty() {
+            // Profiles generated for other apps of this document stay.
+            out.push_str(doc.separator);
+            out.push_str(doc.body);
+            continue;
+        }
+        covered += found.len();
+        let block = Some(profile::block(&found, options)?);
         let body = splice::apply(doc.body, block.as_ref())?;
         splice::verify(doc.body, &body, block.as_ref()).with_context(|| {
             format!(
@@ -127,6 +137,12 @@ pub fn update(
         })?;
         out.push_str(doc.separator);
         out.push_str(&body);
+    }
+    if covered == 0 {
+        bail!(
+            "no buildpacks artifact has its context in APP_DIR {}",
+            app_dir.display()
+        );
     }
     Ok(out)
 }

@@ -10,6 +10,8 @@ pub struct Artifact {
     /// Position in `build.artifacts` (JSON-patch paths address it by index).
     pub index: usize,
     pub image: String,
+    /// The artifact's context (canonical): the app the rules are for.
+    pub context_dir: std::path::PathBuf,
     /// `buildpacks.env` (`KEY=VALUE` items), `None` when absent.
     pub env: Option<Vec<String>>,
     /// `buildpacks.buildpacks`, `None` when absent (the builder's order is used).
@@ -27,7 +29,8 @@ impl Artifact {
 }
 
 /// Buildpacks artifacts of `doc` whose `context` (relative to `base_dir`,
-/// the skaffold file's directory, default `.`) is `app_dir` (canonical).
+/// the skaffold file's directory, default `.`) is `app_dir` (canonical) or
+/// lies below it, so one run at a monorepo's root covers every app.
 pub fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<Vec<Artifact>> {
     let Some(list) = doc.get("build").and_then(|b| b.get("artifacts")) else {
         return Ok(Vec::new());
@@ -52,12 +55,13 @@ pub fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<V
         let Ok(context_dir) = base_dir.join(&context).canonicalize() else {
             continue; // a context that does not exist cannot be the app
         };
-        if context_dir != app_dir {
+        if !context_dir.starts_with(app_dir) {
             continue;
         }
         found.push(Artifact {
             index,
             image,
+            context_dir,
             env: string_list(bp, "env")
                 .with_context(|| format!("build.artifacts[{index}].buildpacks.env"))?,
             buildpacks: string_list(bp, "buildpacks")

@@ -15,7 +15,6 @@ use super::artifacts::Artifact;
 use anyhow::{bail, Context};
 use filesync_rules::{Overrides, SyncRule};
 use serde::Serialize;
-use std::path::Path;
 
 /// Name of the generated profile.
 pub const PROFILE_NAME: &str = "filesync";
@@ -67,25 +66,21 @@ struct Sync<'a> {
     manual: &'a [SyncRule],
 }
 
-/// The sync rules the buildpack would publish for `app_dir` when built
+/// The sync rules the buildpack would publish for the artifact's context when built
 /// with `artifact`'s build env (which may carry `BP_FILESYNC_*` overrides).
-pub fn rules_for(
-    artifact: &Artifact,
-    app_dir: &Path,
-    image_app_dir: &str,
-) -> anyhow::Result<Vec<SyncRule>> {
+pub fn rules_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<Vec<SyncRule>> {
     let overrides = Overrides::from_env(|k| artifact.env_var(k))
         .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
-    let plan = filesync_rules::plan_for_app(app_dir, image_app_dir, &overrides)
+    let plan = filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
         .with_context(|| format!("artifact {}: computing sync rules", artifact.image))?;
     Ok(plan.rules)
 }
 
-pub fn block(artifacts: &[Artifact], app_dir: &Path, options: &Options) -> anyhow::Result<Block> {
+pub fn block(artifacts: &[Artifact], options: &Options) -> anyhow::Result<Block> {
     let mut patches = Vec::new();
     for artifact in artifacts {
         let base = format!("/build/artifacts/{}", artifact.index);
-        let rules = rules_for(artifact, app_dir, &options.image_app_dir)?;
+        let rules = rules_for(artifact, &options.image_app_dir)?;
         patches.push(Patch {
             op: "add",
             path: format!("{base}/sync"),
