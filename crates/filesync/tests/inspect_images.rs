@@ -111,6 +111,11 @@ impl Drop for Registry {
 }
 
 fn start_registry() -> Registry {
+    start_registry_with("")
+}
+
+/// A docker-registry on a free 127.0.0.1 port; `extra` is appended to its config.
+fn start_registry_with(extra: &str) -> Registry {
     let dir = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -121,7 +126,7 @@ fn start_registry() -> Registry {
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{extra}",
             dir.path().join("data").display()
         ),
     )
@@ -267,4 +272,60 @@ fn bad_references_missing_and_malformed_labels_are_one_line_errors() {
         &inspect(&[&broken_ours]),
         "label skaffold-filesync.metadata: malformed",
     );
+}
+
+#[test]
+fn a_registry_with_credentials_reads_them_from_the_docker_config() {
+    require(&["umoci", "skopeo", "docker-registry"]);
+    let dir = tempfile::tempdir().unwrap();
+    let htpasswd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/inspect/htpasswd"
+    );
+    let registry = start_registry_with(&format!(
+        "auth:\n  htpasswd:\n    realm: test\n    path: {htpasswd}\n"
+    ));
+    let host = format!("127.0.0.1:{}", registry.port);
+    let oci = oci_image(
+        &dir.path().join("layout"),
+        &full_labels(),
+        "/cnb/process/web",
+    );
+    run(Command::new("skopeo").args([
+        "copy",
+        "--insecure-policy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        "filesync:secret",
+        &oci,
+        &format!("docker://{host}/private:dev"),
+    ]));
+    let remote = format!("{host}/private:dev");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let anonymous = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["inspect", &remote])
+        .env("DOCKER_CONFIG", &empty)
+        .output()
+        .unwrap();
+    assert_one_line_error(&anonymous, "requires credentials");
+
+    let config = dir.path().join("docker");
+    std::fs::create_dir(&config).unwrap();
+    // base64("filesync:secret")
+    let auths = json!({"auths": {host.clone(): {"auth": "ZmlsZXN5bmM6c2VjcmV0"}}});
+    std::fs::write(config.join("config.json"), auths.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["inspect", &remote, "--json"])
+        .env("DOCKER_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["filesync"]["devmode.sync"], rules());
 }
