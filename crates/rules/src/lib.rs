@@ -16,6 +16,8 @@
 //!   reads it.
 
 pub mod doublestar;
+pub mod gopath;
+pub mod skaffold;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -76,9 +78,12 @@ impl SyncRule {
     /// Skaffold's mapping (`sync/sync.go`): `path.Join(wd, dest,
     /// TrimPrefix(rel, strip))`, `wd` used only when `dest` is relative.
     /// `None` when `src` does not match `rel`.
-    pub fn destination(&self, rel: &str, workdir: &str) -> Result<Option<String>, doublestar::BadPattern> {
-        let _ = (rel, workdir);
-        todo!("rule engine: issue 2")
+    pub fn destination(
+        &self,
+        rel: &str,
+        workdir: &str,
+    ) -> Result<Option<String>, doublestar::BadPattern> {
+        skaffold::destination(self, rel, workdir)
     }
 }
 
@@ -119,7 +124,11 @@ impl Overrides {
 
 /// Detects the family of `app_dir` and computes its plan; `dest_dir` is the
 /// absolute app dir inside the image (`/workspace`).
-pub fn plan_for_app(app_dir: &Path, dest_dir: &str, overrides: &Overrides) -> Result<Plan, ConfigError> {
+pub fn plan_for_app(
+    app_dir: &Path,
+    dest_dir: &str,
+    overrides: &Overrides,
+) -> Result<Plan, ConfigError> {
     let _ = (app_dir, dest_dir, overrides);
     todo!("rule engine: issue 2")
 }
