@@ -12,7 +12,11 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "filesync", version, about = "Skaffold file sync and live reload for Cloud Native Buildpacks images")]
+#[command(
+    name = "filesync",
+    version,
+    about = "Skaffold file sync and live reload for Cloud Native Buildpacks images"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

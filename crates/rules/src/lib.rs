@@ -16,7 +16,12 @@
 //!   reads it.
 
 pub mod doublestar;
+pub mod family;
+pub mod generate;
 pub mod gopath;
+pub mod manifests;
+pub mod name_pattern;
+pub mod overrides;
 pub mod skaffold;
 
 use serde::{Deserialize, Serialize};
@@ -91,8 +96,30 @@ impl Plan {
     /// True when a change to `rel` (relative to the app dir, `/`-separated)
     /// is synced by some rule and not ignored.
     pub fn syncs(&self, rel: &str) -> bool {
-        let _ = rel;
-        todo!("rule engine: issue 2")
+        !self.ignores(rel)
+            && self
+                .rules
+                .iter()
+                .any(|r| doublestar::path_match(&r.src, rel) == Ok(true))
+    }
+
+    /// True when `rel` or one of its parent directories matches an ignore
+    /// pattern, so `src/generated` ignores everything below it.
+    pub fn ignores(&self, rel: &str) -> bool {
+        let mut candidate = rel;
+        loop {
+            if self
+                .ignore
+                .iter()
+                .any(|p| doublestar::path_match(p, candidate) == Ok(true))
+            {
+                return true;
+            }
+            match candidate.rfind('/') {
+                Some(i) => candidate = &candidate[..i],
+                None => return false,
+            }
+        }
     }
 }
 
@@ -105,6 +132,10 @@ pub struct Overrides {
     pub extra: Vec<SyncRule>,
     /// `BP_FILESYNC_IGNORE`: never sync these patterns.
     pub ignore: Vec<String>,
+    /// `BP_FILESYNC_FAMILY`: skip detection.
+    pub family: Option<Family>,
+    /// `BP_FILESYNC_ACTION` / `BP_FILESYNC_REBUILD_COMMAND`.
+    pub action: Option<ReloadAction>,
 }
 
 /// A malformed configuration value; the message names the variable.
@@ -115,13 +146,6 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl Overrides {
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let _ = lookup;
-        todo!("rule engine: issue 2")
-    }
-}
-
 /// Detects the family of `app_dir` and computes its plan; `dest_dir` is the
 /// absolute app dir inside the image (`/workspace`).
 pub fn plan_for_app(
@@ -129,6 +153,50 @@ pub fn plan_for_app(
     dest_dir: &str,
     overrides: &Overrides,
 ) -> Result<Plan, ConfigError> {
-    let _ = (app_dir, dest_dir, overrides);
-    todo!("rule engine: issue 2")
+    let family = match overrides.family {
+        Some(f) => f,
+        None => family::detect(app_dir).ok_or_else(|| ConfigError {
+            variable: overrides::FAMILY.to_string(),
+            message: format!(
+                "no language family detected in {} (no go.mod, pom.xml, build.gradle, *.csproj, composer.json, \
+                 Gemfile, requirements.txt, Pipfile, pyproject.toml, package.json or index.html); set it explicitly",
+                app_dir.display()
+            ),
+        })?,
+    };
+    let ignore = overrides.ignore.clone();
+    // A directory is ignored when a pattern matches it as `dir` or `dir/`.
+    let ignored = |rel_dir: &str| {
+        ignore.iter().any(|p| {
+            doublestar::path_match(p, rel_dir) == Ok(true)
+                || doublestar::path_match(p, &format!("{rel_dir}/")) == Ok(true)
+        })
+    };
+    let with_dest = |r: &SyncRule| SyncRule {
+        dest: if r.dest.is_empty() {
+            dest_dir.to_string()
+        } else {
+            r.dest.clone()
+        },
+        ..r.clone()
+    };
+    let mut rules: Vec<SyncRule> = match &overrides.replace {
+        Some(replace) => replace.iter().map(with_dest).collect(),
+        None => generate::rules_for_tree(app_dir, family.extensions(), dest_dir, &ignored),
+    };
+    for r in overrides.extra.iter().map(with_dest) {
+        if !rules.contains(&r) {
+            rules.push(r);
+        }
+    }
+    Ok(Plan {
+        family,
+        app_dir: dest_dir.to_string(),
+        rules,
+        ignore,
+        action: overrides
+            .action
+            .clone()
+            .unwrap_or_else(|| family::reload_action(app_dir, family)),
+    })
 }
