@@ -174,6 +174,11 @@ fn skaffolds_own_loader_sees_the_engines_rules_with_the_same_files_and_destinati
                 got, expected,
                 "{name}: files and destinations Skaffold would sync"
             );
+            eprintln!(
+                "{name}: {} rules, {} files synced to the same destinations",
+                manual.len(),
+                got.len()
+            );
         }
     }
 }
