@@ -21,7 +21,7 @@ const PROCESS_DIR: &str = "/cnb/process/";
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Report {
-    /// Rules from the legacy BOM (`None`: no BOM in the label).
+    /// Rules from the legacy BOM (`None`: no rules there, as for Skaffold).
     pub legacy_rules: Option<Vec<SyncRule>>,
     /// Our label (`None`: absent).
     pub filesync: Option<LabelMetadata>,
@@ -55,7 +55,12 @@ impl Report {
             ),
             None => None,
         };
-        let legacy_rules = build.as_ref().map(legacy_rules).transpose()?.flatten();
+        // Exactly what Skaffold's auto sync sees (the rule engine's port of
+        // `SyncRules(labels)`): `None` when the label has no rules.
+        let legacy_rules = filesync_rules::skaffold::rules_from_build_metadata(
+            labels.get(BUILD_LABEL).and_then(Value::as_str),
+        )
+        .with_context(|| format!("label {BUILD_LABEL}: malformed"))?;
         if legacy_rules.is_none() && filesync.is_none() {
             bail!("no sync rules: neither label {LABEL} nor a devmode.sync BOM entry in {BUILD_LABEL} (was the image built with the filesync buildpack and BP_FILESYNC_ENABLED=true?)");
         }
@@ -95,7 +100,7 @@ impl Report {
                 rules(&mut out, r);
             }
             None => {
-                let _ = writeln!(out, "legacy rules: none (no BOM in {BUILD_LABEL}; Platform API >= 0.9 drops it; use `filesync skaffold`)");
+                let _ = writeln!(out, "legacy rules: none (no devmode.sync BOM rules in {BUILD_LABEL}: Platform API >= 0.9 drops them; use `filesync skaffold`)");
             }
         }
         match &self.filesync {
@@ -148,25 +153,6 @@ fn action(action: &filesync_rules::ReloadAction) -> String {
             format!("rebuild with `{}`", command.join(" "))
         }
     }
-}
-
-/// Skaffold collects `devmode.sync` of every BOM entry; `None` when the
-/// label has no BOM at all.
-fn legacy_rules(build: &Value) -> anyhow::Result<Option<Vec<SyncRule>>> {
-    let Some(bom) = build.get("bom").and_then(Value::as_array) else {
-        return Ok(None);
-    };
-    let mut rules = Vec::new();
-    let mut any = false;
-    for entry in bom {
-        if let Some(sync) = entry["metadata"].get("devmode.sync") {
-            any = true;
-            let mut list: Vec<SyncRule> = serde_json::from_value(sync.clone())
-                .with_context(|| format!("label {BUILD_LABEL}: malformed devmode.sync"))?;
-            rules.append(&mut list);
-        }
-    }
-    Ok(any.then_some(rules))
 }
 
 fn processes(build: &Value) -> anyhow::Result<Vec<Process>> {
@@ -255,7 +241,7 @@ mod tests {
     #[test]
     fn launcher_entrypoint_means_the_env_or_no_default() {
         let mut c = config(
-            json!({BUILD_LABEL: json!({"bom": [{"metadata": {"devmode.sync": []}}]}).to_string()}),
+            json!({BUILD_LABEL: json!({"bom": [{"metadata": {"devmode.sync": [{"src": "*.py", "dest": "/workspace"}]}}]}).to_string()}),
             "/cnb/lifecycle/launcher",
         );
         assert_eq!(Report::from_config(&c).unwrap().default_process, None);
