@@ -229,3 +229,54 @@ fn without_the_dev_command_the_profile_stays_off() {
         "no trigger outside dev"
     );
 }
+
+#[test]
+fn buildpack_reference_patches_apply_under_skaffold() {
+    let probe = probe();
+    for (list, expected) in [
+        (
+            "      buildpacks: [paketo-buildpacks/nodejs]\n",
+            vec!["paketo-buildpacks/nodejs", "docker://r/skaffold-filesync:1"],
+        ),
+        ("", vec!["from=builder", "docker://r/skaffold-filesync:1"]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path();
+        fs::write(app.join("package.json"), "{\"name\":\"web\"}\n").unwrap();
+        fs::write(app.join("index.js"), "console.log(1)\n").unwrap();
+        fs::write(
+            app.join("skaffold.yaml"),
+            format!("apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts:\n  - image: web\n    buildpacks:\n      builder: b\n{list}"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_filesync"))
+            .args([
+                "skaffold",
+                "--write",
+                "--buildpack",
+                "docker://r/skaffold-filesync:1",
+            ])
+            .arg(app)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = Command::new(&probe)
+            .args(["validate", "-f"])
+            .arg(app.join("skaffold.yaml"))
+            .arg("-app")
+            .arg(app)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(seen[0]["buildpacks"], serde_json::json!(expected));
+    }
+}
