@@ -190,3 +190,79 @@ fn take_generated(doc: &mut Value) -> Vec<Value> {
     }
     taken
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block() -> Block {
+        let profile: Value =
+            serde_yaml::from_str("name: filesync\nactivation:\n- command: dev\n").unwrap();
+        Block {
+            yaml: serde_yaml::to_string(&vec![&profile]).unwrap(),
+            profile,
+        }
+    }
+
+    fn edit(body: &str) -> String {
+        let new = apply(body, Some(&block())).unwrap();
+        verify(body, &new, Some(&block())).unwrap();
+        new
+    }
+
+    #[test]
+    fn documents_split_losslessly() {
+        let text = "a: 1\n---\nb: 2\n--- # c\nc: 3";
+        let docs = documents(text);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(
+            docs.iter()
+                .map(|d| format!("{}{}", d.separator, d.body))
+                .collect::<String>(),
+            text
+        );
+        assert_eq!(docs[2].body, "c: 3");
+    }
+
+    #[test]
+    fn inserts_at_the_end_of_a_list_whose_items_start_in_column_zero() {
+        let body = "profiles:\n- name: a\n  build: {}\n# about deploy\ndeploy: {}\n";
+        let new = edit(body);
+        assert!(
+            new.starts_with("profiles:\n- name: a\n  build: {}\n# >>> filesync"),
+            "{new}"
+        );
+        assert!(
+            new.ends_with("# <<< filesync skaffold\n# about deploy\ndeploy: {}\n"),
+            "{new}"
+        );
+    }
+
+    #[test]
+    fn appends_a_profiles_key_to_a_file_without_newline_at_the_end() {
+        let new = edit("build: {}");
+        assert!(
+            new.starts_with("build: {}\nprofiles:\n  # >>> filesync"),
+            "{new}"
+        );
+    }
+
+    #[test]
+    fn replaces_its_own_block_and_nothing_else() {
+        let first = edit("profiles:\n  - name: a # keep\n");
+        assert_eq!(edit(&first), first);
+    }
+
+    #[test]
+    fn refuses_flow_style_profiles_unbalanced_markers_and_a_users_profile_of_the_same_name() {
+        assert!(apply("profiles: [{name: a}]\n", Some(&block())).is_err());
+        let broken = edit("profiles:\n- name: a\n").replace("# <<< filesync skaffold\n", "");
+        assert!(apply(&broken, Some(&block()))
+            .unwrap_err()
+            .to_string()
+            .contains("unbalanced"));
+        let theirs = "profiles:\n- name: filesync\n";
+        let new = apply(theirs, Some(&block())).unwrap();
+        assert!(verify(theirs, &new, Some(&block())).is_err());
+    }
+}
