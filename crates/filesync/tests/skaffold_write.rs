@@ -267,3 +267,44 @@ fn an_app_no_artifact_builds_is_an_error() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("no buildpacks artifact has its context in APP_DIR"));
 }
+
+#[test]
+fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_build() {
+    let (_dir, root) = project("commented.yaml");
+    let app = root.join("app");
+    fs::write(
+        app.join("project.toml"),
+        "[[io.buildpacks.build.env]]\nname = \"BP_FILESYNC_EXTRA_RULES\"\nvalue = \"docs/**\"\n",
+    )
+    .unwrap();
+    let manual = |root: &Path| -> Vec<filesync_rules::SyncRule> {
+        let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+        let patches = profile_patches(&text);
+        serde_yaml::from_value(patches[0]["value"]["manual"].clone()).unwrap()
+    };
+    let expect = |extra: &str| {
+        let lookup = |k: &str| (k == "BP_FILESYNC_EXTRA_RULES").then(|| extra.to_string());
+        let overrides = filesync_rules::Overrides::from_env(lookup).unwrap();
+        filesync_rules::plan_for_app(&app, "/workspace", &overrides)
+            .unwrap()
+            .rules
+    };
+    assert!(filesync(&root, &["app", "--write"]).status.success());
+    let from_project = manual(&root);
+    assert_eq!(from_project, expect("docs/**"));
+    assert_ne!(from_project, expect(""), "the override changes the rules");
+
+    // The artifact's env wins over project.toml, as with pack.
+    let yaml = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    fs::write(
+        root.join("skaffold.yaml"),
+        yaml.replace(
+            "- NODE_ENV=development",
+            "- NODE_ENV=development\n          - BP_FILESYNC_EXTRA_RULES=notes/*.txt",
+        ),
+    )
+    .unwrap();
+    assert_eq!(filesync(&root, &["app", "--check"]).status.code(), Some(1));
+    assert!(filesync(&root, &["app", "--write"]).status.success());
+    assert_eq!(manual(&root), expect("notes/*.txt"));
+}

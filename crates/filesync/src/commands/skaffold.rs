@@ -12,6 +12,7 @@
 
 mod artifacts;
 mod profile;
+mod project_descriptor;
 mod splice;
 
 use anyhow::{bail, Context};

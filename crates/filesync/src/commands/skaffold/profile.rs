@@ -67,9 +67,17 @@ struct Sync<'a> {
 }
 
 /// The sync rules the buildpack would publish for the artifact's context when built
-/// with `artifact`'s build env (which may carry `BP_FILESYNC_*` overrides).
+/// with `artifact`'s build env and its project.toml (either may carry
+/// `BP_FILESYNC_*` overrides).
 pub fn rules_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<Vec<SyncRule>> {
-    let overrides = Overrides::from_env(|k| artifact.env_var(k))
+    // pack lets the artifact's env override project.toml's.
+    let project = super::project_descriptor::build_env(&artifact.context_dir)?;
+    let lookup = |k: &str| {
+        artifact
+            .env_var(k)
+            .or_else(|| project.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    };
+    let overrides = Overrides::from_env(lookup)
         .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
     let plan = filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
         .with_context(|| format!("artifact {}: computing sync rules", artifact.image))?;
