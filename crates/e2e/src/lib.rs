@@ -1,1 +1,22 @@
-//! Integration harness.
+//! Integration harness: builds images with the real CNB lifecycle (built
+//! from its Go module by `scripts/setup.sh`), pushes them to a real registry
+//! on 127.0.0.1 (Debian's `docker-registry`) or an OCI layout, and reads
+//! them back with skopeo/umoci. No part is mocked.
+//!
+//! ```no_run
+//! use filesync_e2e::{Harness, BuildSpec};
+//! let h = Harness::get();
+//! let img = h.build(&BuildSpec::new("crates/rules/tests/fixtures/node-npm").devmode()).unwrap();
+//! let labels = img.labels().unwrap();
+//! ```
+//!
+//! Phases run as an unprivileged user (uid 1000): the lifecycle refuses to
+//! build as root. Tests need root for that switch (and for runc), as in CI.
+
+pub mod image;
+pub mod lifecycle;
+pub mod registry;
+pub mod tools;
+
+pub use image::Image;
+pub use lifecycle::{BuildOutput, BuildSpec, Harness};
