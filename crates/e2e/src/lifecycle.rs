@@ -19,7 +19,7 @@ pub const BUILD_UID: u32 = 1000;
 /// One harness per test process: the registry and the run images in it.
 pub struct Harness {
     registry: Registry,
-    buildpack_dir: PathBuf,
+    buildpack_dir: OnceLock<PathBuf>,
 }
 
 /// What to build.
@@ -113,10 +113,9 @@ impl Harness {
                 &format!("docker://{}/run:{name}", registry.host()),
             ]))?;
         }
-        let buildpack_dir = package_buildpack()?;
         Ok(Harness {
             registry,
-            buildpack_dir,
+            buildpack_dir: OnceLock::new(),
         })
     }
 
@@ -125,8 +124,11 @@ impl Harness {
     }
 
     /// The packaged skaffold-filesync buildpack directory.
+    /// Packaged on first use with `scripts/package-buildpack.sh`.
     pub fn buildpack_dir(&self) -> &Path {
-        &self.buildpack_dir
+        self.buildpack_dir.get_or_init(|| {
+            package_buildpack().unwrap_or_else(|e| panic!("packaging the buildpack: {e:#}"))
+        })
     }
 
     /// Builds `spec` with the real lifecycle. A failed build is `Ok` with
@@ -153,7 +155,7 @@ impl Harness {
             vec![(repo_root().join("crates/e2e/buildpacks/procfile"), false)];
         bps.extend(spec.providers.iter().map(|p| (p.clone(), false)));
         if spec.with_filesync {
-            bps.push((self.buildpack_dir.clone(), true));
+            bps.push((self.buildpack_dir().to_path_buf(), true));
         }
         for (dir, optional) in bps {
             let (id, version) = buildpack_id(&dir)?;
@@ -183,44 +185,46 @@ impl Harness {
             std::process::id()
         );
         let run_image = format!("{}/run:{}", self.registry.host(), spec.run_image);
-        let out = Command::new("setpriv")
+        // The app and layers live at /workspace and /layers, as in pack's
+        // build container: bind-mounted in a private mount namespace, so
+        // builds can run side by side and the image carries the same paths.
+        for d in ["/workspace", "/layers"] {
+            std::fs::create_dir_all(d)?;
+        }
+        let creator = [
+            tool("creator").display().to_string(),
+            "-app=/workspace".into(),
+            "-layers=/layers".into(),
+            format!("-platform={}", path(w, "platform")),
+            format!("-buildpacks={}", path(w, "buildpacks")),
+            format!("-order={}", path(w, "order.toml")),
+            format!("-run-image={run_image}"),
+            format!("-launcher={}", tool("launcher").display()),
+            "-skip-restore".into(),
+            format!("-uid={BUILD_UID}"),
+            format!("-gid={BUILD_UID}"),
+            "-no-color".into(),
+            reference.clone(),
+        ];
+        let script = format!(
+            "mount --bind {app} /workspace && mount --bind {layers} /layers && \
+             exec setpriv --reuid={BUILD_UID} --regid={BUILD_UID} --clear-groups \"$@\"",
+            app = path(w, "app"),
+            layers = path(w, "layers"),
+        );
+        let out = Command::new("unshare")
             .args([
-                format!("--reuid={BUILD_UID}"),
-                format!("--regid={BUILD_UID}"),
-                "--clear-groups".into(),
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                &script,
+                "sh",
             ])
-            .arg(tool("creator"))
-            .args([
-                "-app",
-                &path(w, "app"),
-                "-layers",
-                &path(w, "layers"),
-                "-platform",
-                &path(w, "platform"),
-            ])
-            .args([
-                "-buildpacks",
-                &path(w, "buildpacks"),
-                "-order",
-                &path(w, "order.toml"),
-            ])
-            .args([
-                "-run-image",
-                &run_image,
-                "-launcher",
-                &tool("launcher").display().to_string(),
-            ])
-            .args([
-                "-skip-restore",
-                "-uid",
-                &BUILD_UID.to_string(),
-                "-gid",
-                &BUILD_UID.to_string(),
-            ])
-            .arg("-no-color")
-            .arg(&reference)
+            .args(&creator)
             .env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
             .env("HOME", w.join("home"))
             .env("CNB_PLATFORM_API", &spec.platform_api)
             .env("CNB_REGISTRY_AUTH", "{}")
