@@ -54,3 +54,24 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<Output> {
 pub fn script(name: &str, args: &[&str]) -> anyhow::Result<Output> {
     run(Command::new(repo_root().join("scripts").join(name)).args(args))
 }
+
+/// The `filesync` binary of this workspace, built (debug profile, same
+/// target dir as the running test) if it is not there yet.
+pub fn filesync_bin() -> PathBuf {
+    // Test executables live in <target>/<triple>/debug/deps/.
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir");
+    let bin = profile_dir.join("filesync");
+    if !bin.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        run(Command::new(cargo)
+            .args(["build", "-q", "-p", "filesync"])
+            .current_dir(repo_root()))
+        .expect("building filesync");
+    }
+    assert!(bin.is_file(), "{} not found after building", bin.display());
+    bin
+}
