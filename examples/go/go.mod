@@ -1,0 +1,3 @@
+module example.com/filesync-example-go
+
+go 1.22

@@ -1,0 +1,21 @@
+// A small HTTP server: `/` answers with the message from message.go.
+package main
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+)
+
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, message())
+	})
+	log.Printf("listening on %s", port)
+	log.Fatal(http.ListenAndServe(":"+port, nil))
+}
