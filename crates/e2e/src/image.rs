@@ -42,10 +42,12 @@ impl Image {
         run(Command::new(tool("skopeo")).args([
             "copy",
             "-q",
+            "--format=oci",
             "--src-tls-verify=false",
             &format!("docker://{}", self.reference),
             &format!("oci:{layout}"),
         ]))?;
+        relabel_docker_layers(&dir.join("layout"))?;
         Ok(layout)
     }
 
@@ -58,4 +60,38 @@ impl Image {
             .arg(&bundle))?;
         Ok(bundle)
     }
+}
+
+/// The lifecycle's exporter writes its own layers with Docker media types
+/// (`application/vnd.docker.image.rootfs.diff.tar.gzip`) inside an OCI
+/// manifest; umoci unpacks only OCI-typed layers. The bytes are the same
+/// gzip'd tar either way, so relabel them in our local copy: rewrite the
+/// manifest blob and point the index at it.
+fn relabel_docker_layers(layout: &Path) -> anyhow::Result<()> {
+    use sha2::Digest;
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path)?)?;
+    for m in index["manifests"]
+        .as_array_mut()
+        .context("index manifests")?
+    {
+        let digest = m["digest"].as_str().context("digest")?.to_string();
+        let blob = layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"));
+        let text = std::fs::read_to_string(&blob)?;
+        let fixed = text.replace(
+            "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+        );
+        if fixed == text {
+            continue;
+        }
+        let hex = format!("{:x}", sha2::Sha256::digest(fixed.as_bytes()));
+        std::fs::write(layout.join("blobs/sha256").join(&hex), &fixed)?;
+        m["digest"] = Value::String(format!("sha256:{hex}"));
+        m["size"] = Value::from(fixed.len());
+    }
+    std::fs::write(&index_path, serde_json::to_vec(&index)?)?;
+    Ok(())
 }

@@ -13,9 +13,12 @@
 //! Phases run as an unprivileged user (uid 1000): the lifecycle refuses to
 //! build as root. Tests need root for that switch (and for runc), as in CI.
 
+pub mod container;
+pub mod http;
 pub mod image;
 pub mod lifecycle;
 pub mod registry;
+pub mod skaffold_sync;
 pub mod tools;
 
 pub use image::Image;

@@ -108,6 +108,9 @@ impl Harness {
             run(Command::new(tool("skopeo")).args([
                 "copy",
                 "-q",
+                // Keep OCI media types: the exporter keeps the run image's,
+                // and umoci unpacks only OCI layers.
+                "--format=oci",
                 "--dest-tls-verify=false",
                 &format!("oci:{}:{name}", layout.display()),
                 &format!("docker://{}/run:{name}", registry.host()),

@@ -1,13 +1,19 @@
 //! The harness itself, without skaffold-filesync: a production build with
 //! the real lifecycle exports an image whose default process is the
-//! provider's `web`, with the app at /workspace.
+//! provider's `web`, with the app at /workspace, and it serves over HTTP
+//! when run with runc.
 
+use filesync_e2e::container::Container;
+use filesync_e2e::http::wait_for;
+use filesync_e2e::tools::repo_root;
 use filesync_e2e::{BuildSpec, Harness};
+use std::time::Duration;
 
 #[test]
-fn provider_only_build_exports_web_as_default() {
+fn production_build_runs_web_as_default_and_serves() {
     let h = Harness::get();
-    let mut spec = BuildSpec::new("crates/rules/tests/fixtures/node-npm");
+    let mut spec =
+        BuildSpec::new("examples/node").provider(repo_root().join("crates/e2e/buildpacks/node"));
     spec.with_filesync = false;
     let out = h.build(&spec).unwrap();
     let image = out
@@ -24,4 +30,14 @@ fn provider_only_build_exports_web_as_default() {
         serde_json::from_str(&labels["io.buildpacks.build.metadata"]).unwrap();
     let procs = build["processes"].as_array().unwrap();
     assert!(procs.iter().any(|p| p["type"] == "web"), "{build}");
+
+    let c = Container::start(&image, &[]).unwrap();
+    let waited = wait_for(c.port, "/", Duration::from_secs(20), |s, b| {
+        s == 200 && b.contains("Node.js v1")
+    });
+    assert!(
+        waited.is_ok(),
+        "app did not serve: {waited:?}\nlogs:\n{}",
+        c.logs()
+    );
 }

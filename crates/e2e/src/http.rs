@@ -1,0 +1,49 @@
+//! A minimal HTTP/1.0 GET over loopback, and polling until a response
+//! shows what a test waits for.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// `(status, body)` of `GET path` on 127.0.0.1:port.
+pub fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Polls `GET path` every 5 ms until `want(status, body)`; returns the time
+/// it took, or the last response on timeout.
+pub fn wait_for(
+    port: u16,
+    path: &str,
+    timeout: Duration,
+    want: impl Fn(u16, &str) -> bool,
+) -> Result<Duration, String> {
+    let start = Instant::now();
+    let mut last = String::from("no response");
+    while start.elapsed() < timeout {
+        match get(port, path) {
+            Ok((status, body)) if want(status, &body) => return Ok(start.elapsed()),
+            Ok((status, body)) => last = format!("{status} {body:?}"),
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Err(last)
+}
