@@ -202,6 +202,10 @@ fn the_same_rules_from_an_oci_layout_a_docker_save_tarball_and_a_registry() {
     assert!(text.contains("  **/*.js -> /workspace"), "{text}");
     assert!(text.contains("web (default): filesync supervise"), "{text}");
     assert!(text.contains("default process: web"), "{text}");
+    assert!(
+        text.contains("family node, reload restart, wraps process web"),
+        "{text}"
+    );
 
     let out = inspect(&[&format!("127.0.0.1:{}/apps/missing:dev", registry.port)]);
     assert_one_line_error(&out, "HTTP 404");

@@ -107,9 +107,10 @@ impl Report {
             Some(m) => {
                 let _ = writeln!(
                     out,
-                    "filesync rules ({LABEL}, buildpack {}, family {:?}, reload {}, wraps process {}):",
+                    "filesync rules ({LABEL}, buildpack {}, family {}, reload {}, wraps process {}):",
                     m.version,
-                    m.family,
+                    // The label's own spelling (`node`, `go`, …).
+                    serde_json::to_value(m.family).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
                     action(&m.action),
                     m.process_type
                 );
