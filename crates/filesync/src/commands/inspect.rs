@@ -24,8 +24,8 @@ pub struct Args {
     /// Print one JSON object instead of text (for scripts).
     #[arg(long)]
     json: bool,
-    /// Allow plain http (and any TLS certificate) for this registry; always
-    /// allowed for 127.0.0.1 and localhost.
+    /// Talk plain http to this registry (as 127.0.0.1 and localhost always
+    /// do) instead of https.
     #[arg(long)]
     insecure: bool,
 }
