@@ -1,1 +1,129 @@
-fn main() {}
+//! The skaffold-filesync buildpack: for dev builds only, records the app's
+//! Skaffold sync rules (legacy BOM + our own label), installs the `filesync`
+//! runtime in a launch layer and makes the image's default process a
+//! supervised, reloading version of the app's own process, with `tar` and
+//! `rm` process types for Skaffold's sync on images that lack those tools.
+
+mod detect;
+mod errors;
+mod launch_toml;
+mod layers;
+mod settings;
+mod trigger;
+
+use errors::BuildpackError;
+use filesync_rules::{plan_for_app, Overrides};
+use filesync_runtime::config::{LabelMetadata, RuntimeConfig, LABEL};
+use launch_toml::{BomEntry, Label, LaunchToml, Process};
+use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
+use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
+use libcnb::generic::{GenericMetadata, GenericPlatform};
+use libcnb::{buildpack_main, Buildpack, Platform};
+
+pub struct FilesyncBuildpack;
+
+fn platform_lookup(env: &libcnb::Env) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k| env.get_string_lossy(k)
+}
+
+impl Buildpack for FilesyncBuildpack {
+    type Platform = GenericPlatform;
+    type Metadata = GenericMetadata;
+    type Error = BuildpackError;
+
+    fn detect(&self, context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
+        let env = context.platform.env();
+        // A bad value must fail the build, but the lifecycle only *skips*
+        // an optional buildpack whose detect errors: so detection passes and
+        // build reports the error (and fails the build).
+        match trigger::dev_build(platform_lookup(env)) {
+            Ok(false) => return DetectResultBuilder::fail().build(),
+            Ok(true) => {}
+            Err(e) => {
+                eprintln!("[skaffold-filesync] {e}: the build will fail");
+                return DetectResultBuilder::pass().build();
+            }
+        }
+        let family = Overrides::from_env(platform_lookup(env))
+            .ok()
+            .and_then(|o| o.family);
+        let plan = detect::build_plan(&context.app_dir, family)?;
+        DetectResultBuilder::pass().build_plan(plan).build()
+    }
+
+    fn build(&self, context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
+        let env = context.platform.env();
+        // Reached with an invalid trigger value too (see detect): fail here.
+        trigger::dev_build(platform_lookup(env))?;
+        let overrides = Overrides::from_env(platform_lookup(env)).map_err(BuildpackError::from)?;
+        let settings = settings::Settings::from_env(platform_lookup(env))?;
+        let app_dir = context.app_dir.display().to_string();
+        let plan =
+            plan_for_app(&context.app_dir, &app_dir, &overrides).map_err(BuildpackError::from)?;
+        println!(
+            "[skaffold-filesync] {} app: {} sync rule(s), reload: {}",
+            plan.family.name(),
+            plan.rules.len(),
+            match &plan.action {
+                filesync_rules::ReloadAction::None => "none".to_string(),
+                filesync_rules::ReloadAction::Restart => "restart".to_string(),
+                filesync_rules::ReloadAction::Rebuild { command } =>
+                    format!("rebuild with `{}`", command.join(" ")),
+            }
+        );
+        for r in &plan.rules {
+            println!("[skaffold-filesync]   {} -> {}", r.src, r.dest);
+        }
+        let label = LabelMetadata {
+            sync: plan.rules.clone(),
+            family: plan.family,
+            action: plan.action.clone(),
+            process_type: settings.process.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        let config = RuntimeConfig {
+            plan: plan.clone(),
+            process_type: settings.process.clone(),
+            debounce_ms: settings.debounce_ms,
+            socket: "/tmp/filesync.sock".to_string(),
+        };
+        let binary = layers::filesync::install(&context, &config)?
+            .display()
+            .to_string();
+        let process = |kind: &str, sub: &str, default: bool| Process {
+            kind: kind.to_string(),
+            command: vec![binary.clone(), sub.to_string()],
+            args: Vec::new(),
+            default,
+        };
+        let launch = LaunchToml {
+            labels: vec![Label {
+                key: LABEL.to_string(),
+                value: serde_json::to_string(&label).expect("label JSON"),
+            }],
+            processes: vec![
+                process("filesync", "supervise", true),
+                process("tar", "tar", false),
+                process("rm", "rm", false),
+            ],
+            bom: vec![BomEntry::devmode(&plan.rules)],
+        };
+        let text = launch.to_toml().map_err(|e| BuildpackError::Write {
+            what: "launch.toml",
+            message: e.to_string(),
+        })?;
+        std::fs::write(context.layers_dir.join("launch.toml"), text).map_err(|e| {
+            BuildpackError::Write {
+                what: "launch.toml",
+                message: e.to_string(),
+            }
+        })?;
+        BuildResultBuilder::new().build()
+    }
+
+    fn on_error(&self, error: libcnb::Error<Self::Error>) {
+        eprint!("{}", errors::render(&error));
+    }
+}
+
+buildpack_main!(FilesyncBuildpack);

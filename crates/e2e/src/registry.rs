@@ -26,9 +26,19 @@ impl Registry {
                 dir.path().join("data").display()
             ),
         )?;
-        let child = Command::new(tool("docker-registry"))
-            .arg("serve")
-            .arg(&config)
+        // The harness keeps one registry for the whole test process (in a
+        // static, never dropped): a watchdog shell stops it when the process
+        // that started it is gone, so no registry outlives its tests.
+        let watchdog = format!(
+            "{registry} serve {config} >/dev/null 2>&1 & r=$!; \
+             trap 'kill $r 2>/dev/null' EXIT TERM; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done",
+            registry = tool("docker-registry").display(),
+            config = config.display(),
+            parent = std::process::id(),
+        );
+        let child = Command::new("sh")
+            .args(["-c", &watchdog])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

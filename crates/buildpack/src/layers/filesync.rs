@@ -1,0 +1,51 @@
+//! The `filesync` launch layer: the static runtime binary (packaged with
+//! the buildpack, never downloaded) and the recorded runtime config, found
+//! at launch through `FILESYNC_CONFIG`.
+
+use crate::errors::BuildpackError;
+use crate::FilesyncBuildpack;
+use filesync_runtime::config::{RuntimeConfig, CONFIG_ENV};
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::UncachedLayerDefinition;
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+/// Installs the layer; returns the runtime binary's path in the image.
+pub fn install(
+    context: &BuildContext<FilesyncBuildpack>,
+    config: &RuntimeConfig,
+) -> libcnb::Result<PathBuf, BuildpackError> {
+    let layer = context.uncached_layer(
+        layer_name!("filesync"),
+        UncachedLayerDefinition {
+            build: false,
+            launch: true,
+        },
+    )?;
+    let bin_dir = layer.path().join("bin");
+    std::fs::create_dir_all(&bin_dir).map_err(BuildpackError::Install)?;
+    let binary = bin_dir.join("filesync");
+    std::fs::copy(context.buildpack_dir.join("bin").join("filesync"), &binary)
+        .map_err(BuildpackError::Install)?;
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
+        .map_err(BuildpackError::Install)?;
+
+    let config_path = layer.path().join("filesync.toml");
+    let text = toml::to_string(config).map_err(|e| BuildpackError::Write {
+        what: "filesync.toml",
+        message: e.to_string(),
+    })?;
+    std::fs::write(&config_path, text).map_err(|e| BuildpackError::Write {
+        what: "filesync.toml",
+        message: e.to_string(),
+    })?;
+    layer.write_env(LayerEnv::new().chainable_insert(
+        Scope::Launch,
+        ModificationBehavior::Override,
+        CONFIG_ENV,
+        &config_path,
+    ))?;
+    Ok(binary)
+}

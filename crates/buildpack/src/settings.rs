@@ -1,0 +1,104 @@
+//! The buildpack's own settings (beyond the rule engine's overrides), from
+//! the platform env, each validated with an error naming the variable.
+
+use crate::errors::BuildpackError;
+
+pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
+pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
+
+pub const DEFAULT_PROCESS: &str = "web";
+pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
+pub const MAX_DEBOUNCE_MS: u64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The process type the supervisor wraps.
+    pub process: String,
+    /// Quiet period for file-system events that come without a shim.
+    pub debounce_ms: u64,
+}
+
+impl Settings {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, BuildpackError> {
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let process = match get(PROCESS) {
+            None => DEFAULT_PROCESS.to_string(),
+            Some(p)
+                if valid_process_type(&p) && !["filesync", "tar", "rm"].contains(&p.as_str()) =>
+            {
+                p
+            }
+            Some(p) => return Err(BuildpackError::BadValue {
+                variable: PROCESS.into(),
+                value: p,
+                expected:
+                    "a process type name (letters, digits, '.', '_', '-'), not filesync, tar or rm"
+                        .into(),
+            }),
+        };
+        let debounce_ms = match get(DEBOUNCE_MS) {
+            None => DEFAULT_DEBOUNCE_MS,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if n <= MAX_DEBOUNCE_MS => n,
+                _ => {
+                    return Err(BuildpackError::BadValue {
+                        variable: DEBOUNCE_MS.into(),
+                        value: v,
+                        expected: format!(
+                            "a whole number of milliseconds from 0 to {MAX_DEBOUNCE_MS}"
+                        ),
+                    })
+                }
+            },
+        };
+        Ok(Settings {
+            process,
+            debounce_ms,
+        })
+    }
+}
+
+/// Process types as the CNB spec allows them.
+fn valid_process_type(t: &str) -> bool {
+    t.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        assert_eq!(
+            Settings::from_env(env(&[])).unwrap(),
+            Settings {
+                process: "web".into(),
+                debounce_ms: 50
+            }
+        );
+        for (k, v) in [
+            (DEBOUNCE_MS, "-1"),
+            (DEBOUNCE_MS, "99999"),
+            (DEBOUNCE_MS, "5ms"),
+            (PROCESS, "a b"),
+            (PROCESS, "tar"),
+        ] {
+            let e = Settings::from_env(env(&[(k, v)])).unwrap_err();
+            assert_eq!(e.variable(), Some(k), "{e}");
+        }
+    }
+}

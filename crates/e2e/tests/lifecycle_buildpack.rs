@@ -1,0 +1,192 @@
+//! skaffold-filesync under the real CNB lifecycle (issue 4): what Skaffold's
+//! own code reads from the image, what current Platform APIs keep, and that
+//! production builds stay clean.
+
+use filesync_e2e::tools::{repo_root, run, tool};
+use filesync_e2e::{BuildSpec, Harness, Image};
+use filesync_rules::SyncRule;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+const APP: &str = "crates/rules/tests/fixtures/node-npm";
+const OUR_LABEL: &str = "skaffold-filesync.metadata";
+
+fn build(spec: BuildSpec) -> Image {
+    let out = Harness::get().build(&spec).unwrap();
+    out.image
+        .unwrap_or_else(|| panic!("build failed:\n{}", out.log))
+}
+
+/// The rules `filesync rules APP --format json` prints for the app.
+fn engine_rules(app: &str) -> Vec<SyncRule> {
+    let out = run(Command::new(filesync_e2e::tools::filesync_bin())
+        .args(["rules", app, "--format", "json", "--dest", "/workspace"])
+        .current_dir(repo_root()))
+    .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_value(v["rules"].clone()).unwrap()
+}
+
+fn build_metadata(labels: &BTreeMap<String, String>) -> Value {
+    serde_json::from_str(&labels["io.buildpacks.build.metadata"]).unwrap()
+}
+
+#[test]
+fn platform_0_8_skaffold_sync_rules_are_the_engines() {
+    let image = build(BuildSpec::new(APP).devmode().platform_api("0.8"));
+    let labels = image.labels().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let labels_file = dir.path().join("labels.json");
+    std::fs::write(&labels_file, serde_json::to_string(&labels).unwrap()).unwrap();
+    let out = run(Command::new(tool("probe"))
+        .arg("syncrules")
+        .arg(&labels_file))
+    .unwrap();
+    let skaffold: Vec<SyncRule> = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = engine_rules(APP);
+    assert!(!expected.is_empty());
+    assert_eq!(
+        skaffold, expected,
+        "Skaffold's SyncRules on the pushed image vs filesync rules"
+    );
+}
+
+#[test]
+fn platform_0_13_keeps_rules_in_our_label_and_the_legacy_sbom() {
+    let image = build(BuildSpec::new(APP).devmode().platform_api("0.13"));
+    let labels = image.labels().unwrap();
+    let build = build_metadata(&labels);
+    let bom_empty = build
+        .get("bom")
+        .is_none_or(|b| b.is_null() || b.as_array().is_some_and(|a| a.is_empty()));
+    assert!(
+        bom_empty,
+        "Platform API 0.13 must not put the BOM in the label: {build}"
+    );
+
+    let ours: Value = serde_json::from_str(labels.get(OUR_LABEL).expect("our label")).unwrap();
+    let rules: Vec<SyncRule> = serde_json::from_value(ours["devmode.sync"].clone()).unwrap();
+    assert_eq!(rules, engine_rules(APP));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = image.unpack(dir.path()).unwrap();
+    let sbom_path = bundle.join("rootfs/layers/sbom/launch/sbom.legacy.json");
+    let sbom: Value = serde_json::from_str(&std::fs::read_to_string(&sbom_path).unwrap()).unwrap();
+    let entries = sbom.as_array().expect("legacy BOM is a list");
+    let devmode = entries
+        .iter()
+        .find(|e| e["metadata"]["devmode.sync"].is_array())
+        .unwrap_or_else(|| panic!("no devmode.sync entry in {sbom}"));
+    let legacy: Vec<SyncRule> =
+        serde_json::from_value(devmode["metadata"]["devmode.sync"].clone()).unwrap();
+    assert_eq!(legacy, rules);
+}
+
+#[test]
+fn without_the_trigger_nothing_of_ours_is_in_the_image() {
+    let out = Harness::get().build(&BuildSpec::new(APP)).unwrap();
+    let image = out
+        .image
+        .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
+    let labels = image.labels().unwrap();
+    assert!(!labels.contains_key(OUR_LABEL), "{labels:?}");
+    let build = build_metadata(&labels);
+    let buildpacks: Vec<&str> = build["buildpacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        buildpacks,
+        ["e2e/procfile"],
+        "skaffold-filesync must fail detection"
+    );
+    let types: Vec<&str> = build["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["web"]);
+    let config = image.config().unwrap();
+    assert_eq!(config["config"]["Entrypoint"][0], "/cnb/process/web");
+    let lifecycle: Value =
+        serde_json::from_str(&labels["io.buildpacks.lifecycle.metadata"]).unwrap();
+    let layers: Vec<&str> = lifecycle["buildpacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["key"].as_str().unwrap())
+        .collect();
+    assert!(!layers.contains(&"skaffold-filesync"), "{lifecycle}");
+}
+
+#[test]
+fn dev_image_has_shims_our_default_process_and_the_original_web() {
+    let image = build(BuildSpec::new(APP).devmode());
+    let config = image.config().unwrap();
+    assert_eq!(
+        config["config"]["Entrypoint"][0], "/cnb/process/filesync",
+        "{config}"
+    );
+    let build = build_metadata(&image.labels().unwrap());
+    let procs = build["processes"].as_array().unwrap();
+    let web = procs
+        .iter()
+        .find(|p| p["type"] == "web")
+        .expect("web process kept");
+    assert_eq!(web["command"][0], "node", "web stays unwrapped: {web}");
+    assert_eq!(web["buildpackID"], "e2e/procfile", "{web}");
+    for t in ["filesync", "tar", "rm"] {
+        assert!(
+            procs.iter().any(|p| p["type"] == t),
+            "process {t} missing: {build}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = image.unpack(dir.path()).unwrap().join("rootfs");
+    for shim in [
+        "cnb/process/tar",
+        "cnb/process/rm",
+        "cnb/process/filesync",
+        "cnb/process/web",
+    ] {
+        assert!(
+            rootfs.join(shim).symlink_metadata().is_ok(),
+            "/{shim} missing"
+        );
+    }
+}
+
+#[test]
+fn bad_trigger_value_fails_the_build_naming_the_variable() {
+    for (var, value) in [
+        ("GOOGLE_DEVMODE", "maybe"),
+        ("BP_FILESYNC_ENABLED", "yes please"),
+    ] {
+        let out = Harness::get()
+            .build(&BuildSpec::new(APP).env(var, value))
+            .unwrap();
+        assert!(
+            out.image.is_none(),
+            "{var}={value} must fail the build:\n{}",
+            out.log
+        );
+        assert!(
+            out.log.contains(var),
+            "the error must name {var}:\n{}",
+            out.log
+        );
+    }
+    let out = Harness::get()
+        .build(
+            &BuildSpec::new(APP)
+                .devmode()
+                .env("BP_FILESYNC_EXTRA_RULES", "src/[oops"),
+        )
+        .unwrap();
+    assert!(out.image.is_none());
+    assert!(out.log.contains("BP_FILESYNC_EXTRA_RULES"), "{}", out.log);
+}
