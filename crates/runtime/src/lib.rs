@@ -3,3 +3,20 @@
 //! and the notification channel between them.
 
 pub mod config;
+pub mod delegate;
+pub mod launch_env;
+pub mod metadata;
+pub mod protocol;
+pub mod rm_shim;
+pub mod supervisor;
+pub mod tar_shim;
+pub mod watch;
+
+/// Our log lines, on stderr, prefixed so `kubectl logs` readers can tell
+/// them from the app's own output (which passes through untouched).
+#[macro_export]
+macro_rules! log {
+    ($($arg:tt)*) => {
+        eprintln!("[filesync] {}", format_args!($($arg)*))
+    };
+}

@@ -1,3 +1,6 @@
+//! `filesync rm`: the shim behind the `rm` process type (see
+//! `filesync_runtime::rm_shim`).
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -8,6 +11,7 @@ pub struct Args {
     pub args: Vec<OsString>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let code = filesync_runtime::rm_shim::run(&args.args);
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

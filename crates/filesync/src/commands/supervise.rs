@@ -1,8 +1,72 @@
+//! `filesync supervise`: the default process of dev images. Finds the
+//! wrapped process type (recorded by the buildpack) in the lifecycle's
+//! `/layers/config/metadata.toml`, builds the exact environment the
+//! launcher would give it, and supervises it (see
+//! `filesync_runtime::supervisor`).
+
+use anyhow::Context;
+use filesync_runtime::config::RuntimeConfig;
+use filesync_runtime::metadata::{layers_dir, Metadata};
+use filesync_runtime::{launch_env, supervisor};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The recorded runtime config (default: $FILESYNC_CONFIG).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Wrap this process type instead of the recorded one.
+    #[arg(long)]
+    pub process: Option<String>,
+    /// Stop grace period before SIGKILL, in seconds.
+    #[arg(long, env = "FILESYNC_STOP_GRACE_SECONDS", default_value_t = 10)]
+    pub grace: u64,
+    /// Run this command instead of looking the process type up.
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = RuntimeConfig::load(args.config.as_deref())?;
+    let current: launch_env::Env = std::env::vars().collect();
+    let (argv, env, cwd) = if !args.command.is_empty() {
+        (args.command.clone(), current, std::env::current_dir()?)
+    } else {
+        let process_type = args
+            .process
+            .clone()
+            .unwrap_or_else(|| config.process_type.clone());
+        let layers = layers_dir();
+        let metadata = Metadata::load(&layers)?;
+        let process = metadata.process(&process_type).with_context(|| {
+            let known: Vec<&str> = metadata.processes.iter().map(|p| p.kind.as_str()).collect();
+            format!(
+                "the image has no process type {process_type:?} to wrap (it has: {}); set BP_FILESYNC_PROCESS at build time",
+                known.join(", ")
+            )
+        })?;
+        let env = launch_env::for_process(current, &layers, &metadata, &process_type);
+        let cwd = process
+            .working_dir
+            .clone()
+            .map(PathBuf::from)
+            .unwrap_or(std::env::current_dir()?);
+        (process.argv(), env, cwd)
+    };
+    anyhow::ensure!(!argv.is_empty(), "empty command");
+    let code = supervisor::run(supervisor::Options {
+        argv,
+        env,
+        cwd,
+        app_dir: PathBuf::from(&config.plan.app_dir),
+        plan: config.plan.clone(),
+        debounce: Duration::from_millis(config.debounce_ms),
+        socket: std::env::var_os(filesync_runtime::protocol::SOCKET_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(&config.socket)),
+        grace: Duration::from_secs(args.grace),
+    })?;
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
