@@ -67,8 +67,18 @@ impl Process {
     }
 }
 
-/// The layers dir: `$CNB_LAYERS_DIR`, else `/layers`.
+/// The layers dir. The launcher removes `CNB_LAYERS_DIR` from the
+/// process env, but our recorded config lives in our own layer,
+/// `<layers>/skaffold-filesync/filesync/filesync.toml`, so its location
+/// tells; else `$CNB_LAYERS_DIR`, else `/layers`.
 pub fn layers_dir() -> PathBuf {
+    if let Some(cfg) = std::env::var_os(crate::config::CONFIG_ENV).map(PathBuf::from) {
+        if cfg.ends_with("skaffold-filesync/filesync/filesync.toml") {
+            if let Some(layers) = cfg.ancestors().nth(3) {
+                return layers.to_path_buf();
+            }
+        }
+    }
     std::env::var_os("CNB_LAYERS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/layers"))

@@ -1,0 +1,279 @@
+//! The tar and rm shims with real files (issue 3, acceptance 3).
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// A tar entry: its header and its data.
+type Entry = (tar::Header, Vec<u8>);
+
+fn entry(name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>) -> Entry {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(kind);
+    let n = name.as_bytes();
+    h.as_old_mut().name[..n.len()].copy_from_slice(n);
+    if let Some(l) = link {
+        h.set_link_name(l).unwrap();
+    }
+    h.set_cksum();
+    (h, data.to_vec())
+}
+
+fn raw_stream(entries: &[Entry]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (h, d) in entries {
+        b.append(h, d.as_slice()).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(d: &Path, root: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+            if e.file_type().unwrap().is_dir() {
+                walk(&p, root, out);
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn entries_escaping_the_target_are_refused_and_nothing_is_written() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    let app = sb.app();
+    let before = tree(sb.dir.path());
+    let ok = format!("{}/ok.js", app.display());
+    let cases: Vec<(&str, Vec<Entry>)> = vec![
+        (
+            "dot-dot",
+            vec![
+                entry(&ok, tar::EntryType::Regular, b"ok", None),
+                entry(
+                    &format!("{}/../../evil", app.display()),
+                    tar::EntryType::Regular,
+                    b"x",
+                    None,
+                ),
+            ],
+        ),
+        (
+            "absolute symlink",
+            vec![entry(
+                &format!("{}/l", app.display()),
+                tar::EntryType::Symlink,
+                b"",
+                Some("/etc"),
+            )],
+        ),
+        (
+            "symlink then a file through it",
+            vec![
+                entry(
+                    &format!("{}/sub", app.display()),
+                    tar::EntryType::Directory,
+                    b"",
+                    None,
+                ),
+                entry(
+                    &format!("{}/l", app.display()),
+                    tar::EntryType::Symlink,
+                    b"",
+                    Some("sub"),
+                ),
+                entry(
+                    &format!("{}/l/f", app.display()),
+                    tar::EntryType::Regular,
+                    b"x",
+                    None,
+                ),
+            ],
+        ),
+        (
+            "hard link",
+            vec![entry(
+                &format!("{}/h", app.display()),
+                tar::EntryType::Link,
+                b"",
+                Some("/etc/passwd"),
+            )],
+        ),
+    ];
+    for (what, entries) in cases {
+        let out = sb.tar(&raw_stream(&entries));
+        assert_eq!(out.status.code(), Some(2), "{what}: must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("refusing") && err.contains("no file was changed"),
+            "{what}: {err}"
+        );
+        assert_eq!(
+            tree(sb.dir.path()),
+            before,
+            "{what}: the file system changed"
+        );
+    }
+    // An existing symlink on disk is not written through either.
+    std::os::unix::fs::symlink(sb.path("outside"), app.join("link")).unwrap();
+    std::fs::create_dir(sb.path("outside")).unwrap();
+    let out = sb.tar(&stream(&[(app.join("link/f.js"), b"x".to_vec())]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!sb.path("outside/f.js").exists());
+}
+
+#[test]
+fn a_truncated_stream_changes_nothing_and_triggers_no_reload() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    std::fs::write(sb.app().join("a.js"), "old a").unwrap();
+    std::fs::write(sb.app().join("b.js"), "old b").unwrap();
+    let child = sb.supervise(&["sh", "-c", "echo start >> ../starts; exec sleep 60"]);
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 1));
+    let full = stream(&[
+        (sb.app().join("a.js"), b"new a".to_vec()),
+        (sb.app().join("b.js"), vec![b'n'; 4000]),
+        (sb.app().join("c.js"), b"new c".to_vec()),
+    ]);
+    let cut = &full[..512 + 512 + 512 + 1000]; // inside b.js's data
+    let out = sb.tar(cut);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no file was changed"));
+    // Corrupt header bytes too.
+    let mut corrupt = full.clone();
+    corrupt[1024 + 100..1024 + 160].fill(0xff); // b.js header: mode..checksum
+    let out = sb.tar(&corrupt);
+    assert_ne!(out.status.code(), Some(0));
+    std::thread::sleep(Duration::from_millis(400));
+    let (_, log) = stop(child);
+    assert_eq!(
+        std::fs::read_to_string(sb.app().join("a.js")).unwrap(),
+        "old a"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.app().join("b.js")).unwrap(),
+        "old b"
+    );
+    assert!(!sb.app().join("c.js").exists());
+    let leftovers: Vec<String> = tree(&sb.app())
+        .into_iter()
+        .filter(|p| p.contains("filesync-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    assert_eq!(
+        lines(&sb.path("starts")).len(),
+        1,
+        "no reload for a failed sync:\n{log}"
+    );
+}
+
+#[test]
+fn other_tar_and_rm_invocations_pass_through_to_the_images_own_tools() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    let real = Command::new("tar").arg("--version").output().unwrap();
+    let ours = shim(&sb, &["tar", "--version"], b"");
+    assert_eq!(ours.stdout, real.stdout, "tar --version passes through");
+    let real = Command::new("tar")
+        .args(["tf", "/nonexistent.tar"])
+        .output()
+        .unwrap();
+    let ours = shim(&sb, &["tar", "tf", "/nonexistent.tar"], b"");
+    assert_eq!(
+        ours.status.code(),
+        real.status.code(),
+        "exit status passes through"
+    );
+    std::fs::write(sb.app().join("x"), "x").unwrap();
+    let out = shim(
+        &sb,
+        &["rm", "-f", sb.app().join("x").to_str().unwrap()],
+        b"",
+    );
+    assert!(out.status.success() && !sb.app().join("x").exists());
+}
+
+#[test]
+fn without_image_tools_other_forms_are_usage_errors_that_touch_nothing() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    std::fs::write(sb.app().join("keep"), "x").unwrap();
+    let no_tools = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("PATH", "/nonexistent")
+            .env("FILESYNC_SOCKET", sb.path("sock"))
+            .output()
+            .unwrap()
+    };
+    let out = no_tools(&["tar", "cf", "/tmp/x.tar", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tar of its own"));
+    let keep = sb.app().join("keep");
+    let out = no_tools(&["rm", "-f", keep.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(keep.exists());
+}
+
+#[test]
+fn skaffold_rm_deletes_and_reloads_once_with_the_tar_that_follows() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    std::fs::create_dir_all(sb.app().join("static/old")).unwrap();
+    std::fs::write(sb.app().join("static/old/a.html"), "a").unwrap();
+    std::fs::write(sb.app().join("gone.js"), "g").unwrap();
+    let child = sb.supervise(&["sh", "-c", "echo start >> ../starts; exec sleep 60"]);
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 1));
+    // Skaffold's order for one batch: rm, then tar.
+    let out = sb.rm(&[
+        &sb.app().join("static/old"),
+        &sb.app().join("gone.js"),
+        &sb.app().join("never-there"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sb.tar(&stream(&[(sb.app().join("new.js"), b"n".to_vec())]));
+    assert!(out.status.success());
+    std::thread::sleep(Duration::from_millis(600));
+    let (_, log) = stop(child);
+    assert!(!sb.app().join("static/old").exists() && !sb.app().join("gone.js").exists());
+    assert_eq!(
+        lines(&sb.path("starts")).len(),
+        2,
+        "one reload for rm+tar:\n{log}"
+    );
+    let out = shim(&sb, &["rm", "-rf", "--", "/"], b"");
+    assert_eq!(out.status.code(), Some(2), "rm -rf -- / is refused");
+}
+
+#[test]
+fn the_binary_is_static() {
+    let out = Command::new("ldd").arg(BIN).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("not a dynamic executable") || text.contains("statically linked"),
+        "{text}"
+    );
+    let _: PathBuf = PathBuf::from(BIN);
+}
