@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs what it needs, then
-# runs format and lint checks, unit, process-level and integration tests.
+# The whole test suite, from a fresh machine (what CI runs): installs what
+# it needs (scripts/setup.sh), then format and lint checks, unit, property,
+# snapshot, process-level and real-lifecycle/real-container integration
+# tests, the examples' skaffold.yaml check, and a short bounded fuzz run.
+# Needs root (runc containers, PID namespaces, unprivileged build user).
+#   FUZZ_SECONDS=N  seconds per fuzz target (default 30; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+start=$(date +%s)
+stamp() { echo "==> [$(($(date +%s) - start))s] $*"; }
 
 scripts/setup.sh
 
-echo "==> cargo fmt --check"
+stamp "cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy"
+stamp "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "==> cargo test"
+stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e)"
 cargo test --workspace
+stamp "examples' skaffold.yaml are current"
+scripts/check-examples.sh
+if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
+  stamp "fuzzing, ${FUZZ_SECONDS:-30}s per target"
+  scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+fi
+stamp "all tests passed"
