@@ -269,7 +269,14 @@ fn the_wrapped_process_gets_the_launchers_environment_exactly() {
         "skaffold-filesync/filesync/env.launch/FILESYNC_CONFIG.override",
         cfg.to_str().unwrap(),
     );
-    let dump = |name: &str| format!("env | sort > {}; exec sleep 30", sb.path(name).display());
+    // Written whole, then renamed: a reader never sees a partial dump.
+    let dump = |name: &str| {
+        let f = sb.path(name);
+        format!(
+            "env | sort > {f}.part && mv {f}.part {f}; exec sleep 30",
+            f = f.display()
+        )
+    };
     w(
         "config/metadata.toml",
         &format!(
