@@ -28,7 +28,8 @@ pub fn socket_path() -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShimEvent {
     Begin(u64),
-    End(u64, usize),
+    /// Batch complete: files changed, and whether more may follow (`rm`).
+    End(u64, usize, bool),
     Abort(u64),
 }
 
@@ -54,9 +55,11 @@ impl Session {
         Session(stream)
     }
 
-    pub fn end(mut self, files: usize) {
+    /// `tool` is `tar` or `rm`: Skaffold runs `rm` before `tar` in one
+    /// batch, so after `rm` the supervisor waits briefly for a `tar`.
+    pub fn end(mut self, files: usize, tool: &str) {
         if let Some(mut s) = self.0.take() {
-            let _ = s.write_all(format!("end {files}\n").as_bytes());
+            let _ = s.write_all(format!("end {files} {tool}\n").as_bytes());
         }
     }
 }
@@ -87,9 +90,9 @@ pub fn listen(path: &Path, tx: Sender<ShimEvent>) -> std::io::Result<()> {
                     let Ok(line) = line else { break };
                     let event = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
                         ["begin"] => ShimEvent::Begin(id),
-                        ["end", n] => {
+                        ["end", n, tool @ ..] => {
                             ended = true;
-                            ShimEvent::End(id, n.parse().unwrap_or(0))
+                            ShimEvent::End(id, n.parse().unwrap_or(0), tool.first() == Some(&"rm"))
                         }
                         _ => {
                             ended = true;

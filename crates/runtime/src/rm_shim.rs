@@ -54,7 +54,7 @@ pub fn run(args: &[OsString]) -> i32 {
         }
     }
     if status == 0 {
-        session.end(paths.len());
+        session.end(paths.len(), "rm");
         crate::log!("rm: {} path(s) removed", paths.len());
     }
     status

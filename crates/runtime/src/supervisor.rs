@@ -51,7 +51,8 @@ enum Msg {
     Signal(i32),
 }
 
-const SETTLE: Duration = Duration::from_millis(25);
+/// How long to wait after an `rm` batch for the `tar` of the same sync.
+const SETTLE_AFTER_RM: Duration = Duration::from_millis(250);
 const QUIET_AFTER_SYNC: Duration = Duration::from_millis(300);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
@@ -74,6 +75,7 @@ struct State {
     batch_from_shim: bool,
     reload_at: Option<Instant>,
     quiet_until: Instant,
+    last_sync_end: std::time::SystemTime,
     crashes: u32,
     restart_at: Option<Instant>,
     stopping: Option<Instant>,
@@ -138,6 +140,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         batch_from_shim: false,
         reload_at: None,
         quiet_until: Instant::now(),
+        last_sync_end: std::time::UNIX_EPOCH,
         crashes: 0,
         restart_at: None,
         stopping: None,
@@ -188,26 +191,45 @@ impl State {
                 self.shims.insert(id);
                 self.reload_at = None;
             }
-            Msg::Shim(ShimEvent::End(id, n)) => {
+            Msg::Shim(ShimEvent::End(id, n, more_may_follow)) => {
                 self.shims.remove(&id);
                 self.batch_files += n;
                 self.batch_from_shim = true;
+                self.last_sync_end = std::time::SystemTime::now();
                 if self.shims.is_empty() {
-                    self.reload_at = Some(Instant::now() + SETTLE);
+                    // `tar` is always last in a Skaffold batch: reload now.
+                    // After `rm`, a `tar` of the same batch may follow.
+                    let settle = if more_may_follow {
+                        SETTLE_AFTER_RM
+                    } else {
+                        Duration::ZERO
+                    };
+                    self.reload_at = Some(Instant::now() + settle);
                 }
             }
             Msg::Shim(ShimEvent::Abort(id)) => {
                 self.shims.remove(&id);
                 if self.shims.is_empty() && self.batch_files > 0 {
-                    self.reload_at = Some(Instant::now() + SETTLE);
+                    self.reload_at = Some(Instant::now());
                 } else if self.shims.is_empty() {
                     log!("sync aborted: no file changed, no reload");
                 }
             }
-            Msg::Fs(_rel) => {
+            Msg::Fs(rel) => {
                 let now = Instant::now();
-                if !self.shims.is_empty() || self.batch_from_shim || now < self.quiet_until {
+                if !self.shims.is_empty() || self.batch_from_shim {
                     return;
+                }
+                // Events of files a shim wrote arrive late after big batches;
+                // a file last modified before the last sync ended was part of
+                // it (already reloaded). Deletions: a short quiet window.
+                match std::fs::symlink_metadata(self.opts.app_dir.join(&rel))
+                    .and_then(|m| m.modified())
+                {
+                    Ok(mtime) if mtime <= self.last_sync_end => return,
+                    Ok(_) => {}
+                    Err(_) if now < self.quiet_until => return,
+                    Err(_) => {}
                 }
                 self.batch_files += 1;
                 self.reload_at = Some(now + self.opts.debounce);

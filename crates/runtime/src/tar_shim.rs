@@ -187,7 +187,6 @@ fn stage_entries(reader: impl Read, target: &Path, stage: &mut Stage) -> anyhow:
                     dest.display()
                 );
             }
-            file.sync_data().ok();
             std::fs::set_permissions(&temp, Permissions::from_mode(mode))?;
         } else if kind.is_symlink() {
             let to = entry
@@ -269,7 +268,7 @@ pub fn run(args: &[OsString]) -> i32 {
     let start = std::time::Instant::now();
     match extract(std::io::stdin().lock(), Path::new("/")) {
         Ok(n) => {
-            session.end(n);
+            session.end(n, "tar");
             crate::log!(
                 "tar: {n} file(s) in place in {} ms",
                 start.elapsed().as_millis()

@@ -1,0 +1,141 @@
+//! Benchmarks the filesync supervisor against watchexec — the anchor both
+//! Paketo (`BP_LIVE_RELOAD_ENABLED`) and Google's devmode use — on the same
+//! Node.js HTTP app and the same changes, on this machine, in one run:
+//!
+//! - save-to-live: sync command start → first HTTP response with the new
+//!   content (median, p90), by Skaffold's tar path (our shim / the real
+//!   GNU tar) and by a plain file write; also minus the app's cold start;
+//! - burst: a 2,000-file sync: restarts, time to the new version;
+//! - idle with a 100,000-file node_modules: CPU, peak RSS, inotify watches,
+//!   start-up time;
+//! - size: the runtime binary and the bytes the buildpack adds to an image.
+//!
+//! Run with `scripts/bench.sh` (builds everything, installs watchexec).
+
+mod measure;
+
+use anyhow::{bail, Context};
+use measure::*;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+struct Args {
+    runs: usize,
+    idle_seconds: u64,
+    out: PathBuf,
+    filesync: PathBuf,
+    watchexec: PathBuf,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        runs: 30,
+        idle_seconds: 60,
+        out: PathBuf::from("BENCHMARKS.md"),
+        filesync: PathBuf::from("target/x86_64-unknown-linux-gnu/release/filesync"),
+        watchexec: PathBuf::from(".work/tools/bin/watchexec"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--runs" => a.runs = val()?.parse()?,
+            "--idle-seconds" => a.idle_seconds = val()?.parse()?,
+            "--out" => a.out = val()?.into(),
+            "--filesync" => a.filesync = val()?.into(),
+            "--watchexec" => a.watchexec = val()?.into(),
+            other => bail!("unknown argument {other}; see scripts/bench.sh"),
+        }
+    }
+    for p in [&a.filesync, &a.watchexec] {
+        anyhow::ensure!(
+            p.is_file(),
+            "{} not found: run scripts/bench.sh",
+            p.display()
+        );
+    }
+    Ok(a)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let work = tempfile::Builder::new()
+        .prefix("filesync-bench-")
+        .tempdir()?;
+    let ours = Tool::Ours(args.filesync.canonicalize()?);
+    let anchor = Tool::Watchexec(args.watchexec.canonicalize()?);
+    let mut report = Report::default();
+
+    eprintln!("==> app cold start (node, {} runs)", args.runs.min(15));
+    let app = App::create(&work.path().join("cold"))?;
+    let cold = app.cold_start(args.runs.min(15))?;
+    report.cold_start = cold.median();
+    eprintln!("    median {:.1} ms", ms(cold.median()));
+
+    for tool in [&ours, &anchor] {
+        for how in [Change::TarSync, Change::PlainWrite] {
+            eprintln!(
+                "==> save-to-live: {} via {} ({} runs)",
+                tool.name(),
+                how.name(),
+                args.runs
+            );
+            let app = App::create(&work.path().join(format!(
+                "s2l-{}-{}",
+                tool.name(),
+                how.name()
+            )))?;
+            let s = app.save_to_live(tool, how, args.runs)?;
+            eprintln!(
+                "    median {:.1} ms, p90 {:.1} ms",
+                ms(s.median()),
+                ms(s.p90())
+            );
+            report.save_to_live.push((tool.name(), how, s));
+        }
+        eprintln!("==> burst: {} with a 2,000-file sync", tool.name());
+        let app = App::create(&work.path().join(format!("burst-{}", tool.name())))?;
+        let b = app.burst(tool, 2000)?;
+        eprintln!(
+            "    {} restart(s), new version after {:.0} ms",
+            b.restarts,
+            ms(b.to_new_version)
+        );
+        report.burst.push((tool.name(), b));
+    }
+
+    eprintln!("==> creating a 100,000-file node_modules");
+    let idle_app = App::create(&work.path().join("idle"))?;
+    idle_app.node_modules(100_000)?;
+    for tool in [&ours, &anchor] {
+        eprintln!("==> idle: {} for {} s", tool.name(), args.idle_seconds);
+        let i = idle_app.idle(tool, Duration::from_secs(args.idle_seconds))?;
+        eprintln!(
+            "    cpu {:.3} s, peak RSS {:.1} MB, {} inotify watches, start-up {:.0} ms",
+            i.cpu.as_secs_f64(),
+            i.peak_rss_kb as f64 / 1024.0,
+            i.watches,
+            ms(i.startup)
+        );
+        report.idle.push((tool.name(), i, args.idle_seconds));
+    }
+
+    report.sizes = Some(sizes(&args.filesync, &args.watchexec)?);
+    let md = report.markdown(
+        args.runs,
+        args.idle_seconds,
+        &args.filesync,
+        &args.watchexec,
+    );
+    println!("{md}");
+    std::fs::write(&args.out, &md).with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!("==> wrote {}", args.out.display());
+    Ok(())
+}
+
+fn sizes(filesync: &Path, watchexec: &Path) -> anyhow::Result<Sizes> {
+    Ok(Sizes {
+        filesync: std::fs::metadata(filesync)?.len(),
+        watchexec: std::fs::metadata(watchexec)?.len(),
+    })
+}

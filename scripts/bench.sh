@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Benchmarks filesync against watchexec (issue: save-to-live, burst, idle
+# cost, size) and writes BENCHMARKS.md. Not part of the test suite.
+#   scripts/bench.sh [--runs N] [--idle-seconds S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.work/tools/bin:$PATH"
+if ! command -v watchexec >/dev/null; then
+  echo "==> installing watchexec from crates.io into .work/tools"
+  cargo install watchexec-cli --locked --root "$PWD/.work/tools" -q
+fi
+echo "==> building the release runtime (as packaged: no registry client)"
+cargo build --release -q -p filesync --no-default-features
+cargo build --release -q -p filesync-bench
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-gnu/release
+"$TARGET_DIR/filesync-bench" --filesync "$TARGET_DIR/filesync" --watchexec "$(command -v watchexec)" "$@"
