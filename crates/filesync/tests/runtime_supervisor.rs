@@ -165,7 +165,8 @@ fn no_change_is_lost_under_200_syncs() {
     let child = sb.supervise(&[
         "sh",
         "-c",
-        "cat msg >> ../seen; echo >> ../seen; exec sleep 60",
+        // One write per start, so a kill mid-way cannot glue two lines.
+        "printf '%s\\n' \"$(cat msg)\" >> ../seen; exec sleep 60",
     ]);
     sb.socket_ready();
     for i in 1..=200 {

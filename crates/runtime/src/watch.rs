@@ -43,6 +43,9 @@ pub fn start(root: PathBuf, plan: Plan, changed: Sender<String>) -> anyhow::Resu
                     }
                     continue;
                 }
+                if is_shim_temp(&path) {
+                    continue;
+                }
                 if plan.syncs(&rel) && changed.send(rel).is_err() {
                     return;
                 }
@@ -81,4 +84,12 @@ fn add_tree(
         }
     }
     count
+}
+
+/// The tar shim's staging files (`.NAME.filesync-PID-N.tmp`): never a
+/// change of their own, whatever the rules match.
+fn is_shim_temp(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.contains(".filesync-") && n.ends_with(".tmp"))
 }
