@@ -70,7 +70,8 @@ fn as_pid_1_orphaned_grandchildren_are_reaped() {
         .app()
         .join("up")
         .exists()));
-    std::thread::sleep(Duration::from_millis(800));
+    // Orphans exit after 0.2 s; the supervisor reaps within its 0.5 s tick.
+    std::thread::sleep(Duration::from_millis(1500));
     // The supervisor is unshare's child; look for zombies among its children.
     let unshare_pid = child.id();
     let sup = std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))

@@ -54,6 +54,7 @@ enum Msg {
 /// How long to wait after an `rm` batch for the `tar` of the same sync.
 const SETTLE_AFTER_RM: Duration = Duration::from_millis(250);
 const QUIET_AFTER_SYNC: Duration = Duration::from_millis(300);
+const REAP_TICK: Duration = Duration::from_millis(500);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
@@ -155,14 +156,20 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             .into_iter()
             .flatten()
             .min();
+        // Wake at least every REAP_TICK: zombies reparented to us are
+        // reaped even when their SIGCHLD was merged into another one or
+        // never sent (seen for orphans of a killed group in a PID
+        // namespace).
         let timeout = next
             .map(|t| t.saturating_duration_since(Instant::now()))
-            .unwrap_or(Duration::from_secs(3600));
+            .unwrap_or(REAP_TICK)
+            .min(REAP_TICK);
         match rx.recv_timeout(timeout) {
             Ok(msg) => st.handle(msg),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(1),
         }
+        st.reap();
         let now = Instant::now();
         if st.stopping.is_some_and(|t| now >= t) {
             if let Some(pid) = st.child {
