@@ -1,0 +1,255 @@
+//! The Skaffold dev loop end to end (issue 5): each example app is built
+//! with the real lifecycle and our buildpack (`GOOGLE_DEVMODE=1`), run with
+//! runc as its default process, and changed the way `skaffold dev` changes
+//! it — Skaffold's rule matching, its tar stream into `tar xmf - -C /
+//! --no-same-owner` and `rm -rf --` exec'd in the container — while the app
+//! is polled over loopback.
+
+use filesync_e2e::container::Container;
+use filesync_e2e::http::wait_for;
+use filesync_e2e::skaffold_sync::{rules_of, sync, Decision};
+use filesync_e2e::tools::repo_root;
+use filesync_e2e::{BuildSpec, Harness};
+use std::path::Path;
+use std::time::Duration;
+
+/// A copy of an example: the Skaffold context a developer edits.
+fn context(example: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("filesync-ctx-")
+        .tempdir()
+        .unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(repo_root().join("examples").join(example).join("."))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+fn provider(name: &str) -> std::path::PathBuf {
+    repo_root().join("crates/e2e/buildpacks").join(name)
+}
+
+fn start(
+    ctx: &Path,
+    spec: BuildSpec,
+    path: &str,
+    v1: &str,
+) -> (Container, Vec<filesync_rules::SyncRule>) {
+    let out = Harness::get().build(&spec).unwrap();
+    let image = out
+        .image
+        .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
+    let rules = rules_of(&image.labels().unwrap());
+    assert!(!rules.is_empty(), "the image carries sync rules");
+    let c = Container::start(&image, &[]).unwrap();
+    let up = wait_for(c.port, path, Duration::from_secs(120), |s, b| {
+        s == 200 && b.contains(v1)
+    });
+    assert!(
+        up.is_ok(),
+        "{} never served {v1:?}: {up:?}\n{}",
+        ctx.display(),
+        c.logs()
+    );
+    (c, rules)
+}
+
+/// Edits `rel` five times (`make(i)` → content, expecting `marker(i)` at
+/// `path`); returns the median save-to-live (sync start → new content).
+fn edits(
+    c: &Container,
+    ctx: &Path,
+    rules: &[filesync_rules::SyncRule],
+    rel: &str,
+    path: &str,
+    make: impl Fn(usize) -> (String, String),
+) -> Duration {
+    let mut times = Vec::new();
+    for i in 2..=6 {
+        let (content, marker) = make(i);
+        std::fs::write(ctx.join(rel), content).unwrap();
+        let start = std::time::Instant::now();
+        let d = sync(c, ctx, rules, &[rel], &[]).unwrap();
+        assert!(
+            matches!(d, Decision::Synced(_)),
+            "{rel} must be synced, not rebuilt"
+        );
+        let got = wait_for(c.port, path, Duration::from_secs(120), |s, b| {
+            s == 200 && b.contains(&marker)
+        });
+        assert!(
+            got.is_ok(),
+            "edit {i} of {rel} never served: {got:?}\n{}",
+            c.logs()
+        );
+        times.push(start.elapsed());
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn manifest_goes_to_rebuild(
+    c: &Container,
+    ctx: &Path,
+    rules: &[filesync_rules::SyncRule],
+    manifest: &str,
+) {
+    // Let earlier reloads finish logging (after `rm` the supervisor waits
+    // briefly for a `tar` of the same batch).
+    std::thread::sleep(Duration::from_millis(800));
+    let before = c.logs();
+    std::fs::write(
+        ctx.join(manifest),
+        std::fs::read_to_string(ctx.join(manifest)).unwrap() + "\n",
+    )
+    .unwrap();
+    let d = sync(c, ctx, rules, &[manifest], &[]).unwrap();
+    assert_eq!(
+        d,
+        Decision::Rebuild,
+        "{manifest}: Skaffold must rebuild, not sync"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(c.logs(), before, "nothing was exec'd in the container");
+}
+
+#[test]
+fn node_on_base() {
+    let ctx = context("node");
+    let spec = BuildSpec::new(ctx.path())
+        .devmode()
+        .provider(provider("node"));
+    let (c, rules) = start(ctx.path(), spec, "/", "Node.js v1");
+    let median = edits(&c, ctx.path(), &rules, "lib/message.js", "/", |i| {
+        (
+            format!("module.exports = \"Hello from Node.js v{i}\";\n"),
+            format!("Node.js v{i}"),
+        )
+    });
+    eprintln!(
+        "save-to-live node (base): median of 5 = {} ms",
+        median.as_millis()
+    );
+    // A deleted file disappears.
+    assert!(wait_for(
+        c.port,
+        "/static/about.html",
+        Duration::from_secs(5),
+        |s, _| s == 200
+    )
+    .is_ok());
+    std::fs::remove_file(ctx.path().join("public/about.html")).unwrap();
+    let d = sync(&c, ctx.path(), &rules, &[], &["public/about.html"]).unwrap();
+    assert!(matches!(d, Decision::Synced(_)));
+    let gone = wait_for(
+        c.port,
+        "/static/about.html",
+        Duration::from_secs(20),
+        |s, _| s == 404,
+    );
+    assert!(gone.is_ok(), "{gone:?}\n{}", c.logs());
+    manifest_goes_to_rebuild(&c, ctx.path(), &rules, "package.json");
+    assert!(
+        c.logs().contains("[filesync] sync: 1 file(s) -> restarted"),
+        "{}",
+        c.logs()
+    );
+}
+
+#[test]
+fn static_site_on_base() {
+    let ctx = context("static");
+    let spec = BuildSpec::new(ctx.path())
+        .devmode()
+        .provider(provider("static-web"));
+    let (c, rules) = start(ctx.path(), spec, "/", "Static v1");
+    let median = edits(&c, ctx.path(), &rules, "index.html", "/", |i| {
+        (format!("<h1>Static v{i}</h1>\n"), format!("Static v{i}"))
+    });
+    eprintln!(
+        "save-to-live static (base): median of 5 = {} ms",
+        median.as_millis()
+    );
+    std::fs::remove_file(ctx.path().join("about.html")).unwrap();
+    let d = sync(&c, ctx.path(), &rules, &[], &["about.html"]).unwrap();
+    assert!(matches!(d, Decision::Synced(_)));
+    let gone = wait_for(c.port, "/about.html", Duration::from_secs(20), |s, _| {
+        s == 404
+    });
+    assert!(gone.is_ok(), "{gone:?}");
+    manifest_goes_to_rebuild(&c, ctx.path(), &rules, "Procfile");
+    assert!(
+        c.logs().contains("nothing to reload"),
+        "static files need no restart:\n{}",
+        c.logs()
+    );
+}
+
+#[test]
+fn go_on_tiny_is_rebuilt_in_the_container() {
+    let ctx = context("go");
+    let spec = BuildSpec::new(ctx.path())
+        .devmode()
+        .run_image("tiny")
+        .provider(provider("go"));
+    let (c, rules) = start(ctx.path(), spec, "/", "Go v1");
+    for tool in [
+        "bin/tar",
+        "usr/bin/tar",
+        "bin/rm",
+        "usr/bin/rm",
+        "bin/sh",
+        "usr/bin/sh",
+        "bin/bash",
+        "usr/bin/bash",
+    ] {
+        assert!(!c.has(tool), "tiny must not have /{tool}");
+    }
+    let median = edits(&c, ctx.path(), &rules, "message.go", "/", |i| {
+        (
+            format!("package main\n\nfunc message() string {{ return \"Hello from Go v{i}\" }}\n"),
+            format!("Go v{i}"),
+        )
+    });
+    eprintln!(
+        "save-to-live go (tiny, rebuild in the container): median of 5 = {} ms",
+        median.as_millis()
+    );
+    // A compile error keeps the old version serving…
+    std::fs::write(
+        ctx.path().join("message.go"),
+        "package main\n\nfunc message() string { return oops }\n",
+    )
+    .unwrap();
+    sync(&c, ctx.path(), &rules, &["message.go"], &[]).unwrap();
+    let failed = filesync_e2e::http::wait_for(c.port, "/", Duration::from_secs(120), |_, _| {
+        c.logs().contains("rebuild failed")
+    });
+    assert!(failed.is_ok(), "{}", c.logs());
+    let still = filesync_e2e::http::get(c.port, "/").unwrap();
+    assert!(
+        still.1.contains("Go v6"),
+        "old version keeps serving: {still:?}"
+    );
+    assert!(
+        c.logs().contains("undefined: oops"),
+        "the compiler error is shown:\n{}",
+        c.logs()
+    );
+    // …and fixing it brings the new one.
+    std::fs::write(
+        ctx.path().join("message.go"),
+        "package main\n\nfunc message() string { return \"Hello from Go fixed\" }\n",
+    )
+    .unwrap();
+    sync(&c, ctx.path(), &rules, &["message.go"], &[]).unwrap();
+    let fixed = wait_for(c.port, "/", Duration::from_secs(120), |s, b| {
+        s == 200 && b.contains("Go fixed")
+    });
+    assert!(fixed.is_ok(), "{fixed:?}\n{}", c.logs());
+    manifest_goes_to_rebuild(&c, ctx.path(), &rules, "go.mod");
+}
