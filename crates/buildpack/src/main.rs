@@ -11,6 +11,20 @@ mod layers;
 mod settings;
 mod trigger;
 
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+mod test_support {
+    /// A variable lookup over fixed pairs, standing in for the platform env.
+    pub fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+}
+
 use errors::BuildpackError;
 use filesync_rules::{plan_for_app, Overrides};
 use filesync_runtime::config::{LabelMetadata, RuntimeConfig, LABEL};

@@ -42,15 +42,7 @@ pub fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, Buildp
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::test_support::env;
 
     #[test]
     fn go_parse_bool_spellings() {
