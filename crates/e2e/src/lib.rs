@@ -6,8 +6,9 @@
 //! ```no_run
 //! use filesync_e2e::{Harness, BuildSpec};
 //! let h = Harness::get();
-//! let img = h.build(&BuildSpec::new("crates/rules/tests/fixtures/node-npm").devmode()).unwrap();
-//! let labels = img.labels().unwrap();
+//! let out = h.build(&BuildSpec::new("crates/rules/tests/fixtures/node-npm").devmode()).unwrap();
+//! let image = out.image.expect("the build succeeded");
+//! let labels = image.labels().unwrap();
 //! ```
 //!
 //! Phases run as an unprivileged user (uid 1000): the lifecycle refuses to
