@@ -18,6 +18,7 @@ pub mod container;
 pub mod http;
 pub mod image;
 pub mod lifecycle;
+pub mod providers;
 pub mod registry;
 pub mod skaffold_sync;
 pub mod tools;

@@ -161,6 +161,34 @@ fn node_on_base() {
 }
 
 #[test]
+fn python_on_base() {
+    let ctx = context("python");
+    let debs = filesync_e2e::providers::python_debs().unwrap();
+    let spec = BuildSpec::new(ctx.path())
+        .devmode()
+        .env("E2E_PYTHON_DEBS", debs.to_str().unwrap())
+        .provider(provider("python"));
+    let (c, rules) = start(ctx.path(), spec, "/", "Python v1");
+    let median = edits(&c, ctx.path(), &rules, "message.py", "/", |i| {
+        (
+            format!("MESSAGE = \"Hello from Python v{i}\"\n"),
+            format!("Python v{i}"),
+        )
+    });
+    eprintln!(
+        "save-to-live python (base): median of 5 = {} ms",
+        median.as_millis()
+    );
+    assert!(wait_for(c.port, "/page", Duration::from_secs(5), |s, _| s == 200).is_ok());
+    std::fs::remove_file(ctx.path().join("templates/page.html")).unwrap();
+    let d = sync(&c, ctx.path(), &rules, &[], &["templates/page.html"]).unwrap();
+    assert!(matches!(d, Decision::Synced(_)));
+    let gone = wait_for(c.port, "/page", Duration::from_secs(20), |s, _| s == 404);
+    assert!(gone.is_ok(), "{gone:?}\n{}", c.logs());
+    manifest_goes_to_rebuild(&c, ctx.path(), &rules, "requirements.txt");
+}
+
+#[test]
 fn static_site_on_base() {
     let ctx = context("static");
     let spec = BuildSpec::new(ctx.path())

@@ -4,6 +4,7 @@
 
 use crate::errors::BuildpackError;
 use crate::FilesyncBuildpack;
+use filesync_rules::Family;
 use filesync_runtime::config::{RuntimeConfig, CONFIG_ENV};
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
@@ -41,11 +42,24 @@ pub fn install(
         what: "filesync.toml",
         message: e.to_string(),
     })?;
-    layer.write_env(LayerEnv::new().chainable_insert(
+    let mut env = LayerEnv::new().chainable_insert(
         Scope::Launch,
         ModificationBehavior::Override,
         CONFIG_ENV,
         &config_path,
-    ))?;
+    );
+    if config.plan.family == Family::Python {
+        // Python trusts its bytecode cache when the source's mtime (whole
+        // seconds) and size are unchanged: two same-size edits synced within
+        // a second would run stale code after the restart. Dev images write
+        // no cache (a default: the app's own setting wins).
+        env = env.chainable_insert(
+            Scope::Launch,
+            ModificationBehavior::Default,
+            "PYTHONDONTWRITEBYTECODE",
+            "1",
+        );
+    }
+    layer.write_env(env)?;
     Ok(binary)
 }
