@@ -92,6 +92,33 @@ fn edits(
     times[times.len() / 2]
 }
 
+/// Deletes `rel` in the context, syncs the deletion the Skaffold way
+/// (`rm -rf --`), and waits for `path` to answer 404.
+fn deletion_disappears(
+    c: &Container,
+    ctx: &Path,
+    rules: &[filesync_rules::SyncRule],
+    rel: &str,
+    path: &str,
+) {
+    assert!(
+        wait_for(c.port, path, Duration::from_secs(5), |s, _| s == 200).is_ok(),
+        "{path} served before"
+    );
+    std::fs::remove_file(ctx.join(rel)).unwrap();
+    let d = sync(c, ctx, rules, &[], &[rel]).unwrap();
+    assert!(
+        matches!(d, Decision::Synced(_)),
+        "deleting {rel} must be synced"
+    );
+    let gone = wait_for(c.port, path, Duration::from_secs(20), |s, _| s == 404);
+    assert!(
+        gone.is_ok(),
+        "{path} after deleting {rel}: {gone:?}\n{}",
+        c.logs()
+    );
+}
+
 fn manifest_goes_to_rebuild(
     c: &Container,
     ctx: &Path,
@@ -134,24 +161,13 @@ fn node_on_base() {
         "save-to-live node (base): median of 5 = {} ms",
         median.as_millis()
     );
-    // A deleted file disappears.
-    assert!(wait_for(
-        c.port,
+    deletion_disappears(
+        &c,
+        ctx.path(),
+        &rules,
+        "public/about.html",
         "/static/about.html",
-        Duration::from_secs(5),
-        |s, _| s == 200
-    )
-    .is_ok());
-    std::fs::remove_file(ctx.path().join("public/about.html")).unwrap();
-    let d = sync(&c, ctx.path(), &rules, &[], &["public/about.html"]).unwrap();
-    assert!(matches!(d, Decision::Synced(_)));
-    let gone = wait_for(
-        c.port,
-        "/static/about.html",
-        Duration::from_secs(20),
-        |s, _| s == 404,
     );
-    assert!(gone.is_ok(), "{gone:?}\n{}", c.logs());
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "package.json");
     assert!(
         c.logs().contains("[filesync] sync: 1 file(s) -> restarted"),
@@ -179,12 +195,7 @@ fn python_on_base() {
         "save-to-live python (base): median of 5 = {} ms",
         median.as_millis()
     );
-    assert!(wait_for(c.port, "/page", Duration::from_secs(5), |s, _| s == 200).is_ok());
-    std::fs::remove_file(ctx.path().join("templates/page.html")).unwrap();
-    let d = sync(&c, ctx.path(), &rules, &[], &["templates/page.html"]).unwrap();
-    assert!(matches!(d, Decision::Synced(_)));
-    let gone = wait_for(c.port, "/page", Duration::from_secs(20), |s, _| s == 404);
-    assert!(gone.is_ok(), "{gone:?}\n{}", c.logs());
+    deletion_disappears(&c, ctx.path(), &rules, "templates/page.html", "/page");
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "requirements.txt");
 }
 
@@ -202,13 +213,7 @@ fn static_site_on_base() {
         "save-to-live static (base): median of 5 = {} ms",
         median.as_millis()
     );
-    std::fs::remove_file(ctx.path().join("about.html")).unwrap();
-    let d = sync(&c, ctx.path(), &rules, &[], &["about.html"]).unwrap();
-    assert!(matches!(d, Decision::Synced(_)));
-    let gone = wait_for(c.port, "/about.html", Duration::from_secs(20), |s, _| {
-        s == 404
-    });
-    assert!(gone.is_ok(), "{gone:?}");
+    deletion_disappears(&c, ctx.path(), &rules, "about.html", "/about.html");
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "Procfile");
     assert!(
         c.logs().contains("nothing to reload"),
