@@ -18,7 +18,9 @@ cargo fmt --all -- --check
 stamp "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e)"
-cargo test --workspace
+cargo test --workspace -- --skip fault_load::
+stamp "fault and load suite (figures printed)"
+scripts/fault-load.sh
 stamp "examples' skaffold.yaml are current"
 scripts/check-examples.sh
 if [ "${FUZZ_SECONDS:-30}" != 0 ]; then

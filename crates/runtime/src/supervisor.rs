@@ -165,7 +165,15 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             .unwrap_or(REAP_TICK)
             .min(REAP_TICK);
         match rx.recv_timeout(timeout) {
-            Ok(msg) => st.handle(msg),
+            Ok(msg) => {
+                st.handle(msg);
+                // Everything that queued up meanwhile (syncs that arrived
+                // during a rebuild) is taken in before acting: one reload
+                // for all of them, not one each.
+                while let Ok(msg) = rx.try_recv() {
+                    st.handle(msg);
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(1),
         }
@@ -216,6 +224,10 @@ impl State {
             }
             Msg::Shim(ShimEvent::Abort(id)) => {
                 self.shims.remove(&id);
+                // The shim's rollback (staged files and directories removed
+                // again) reaches us as late file-system events: not changes.
+                self.last_sync_end = std::time::SystemTime::now();
+                self.quiet_until = Instant::now() + QUIET_AFTER_SYNC;
                 if self.shims.is_empty() && self.batch_files > 0 {
                     self.reload_at = Some(Instant::now());
                 } else if self.shims.is_empty() {

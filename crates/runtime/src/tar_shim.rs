@@ -42,6 +42,9 @@ struct Stage {
     items: Vec<Staged>,
     created_dirs: Vec<PathBuf>,
     links: HashSet<PathBuf>,
+    /// Directories already checked (real directories, not symlinks): a
+    /// stream of 50,000 files in a few directories checks each once.
+    checked_dirs: HashSet<PathBuf>,
 }
 
 impl Stage {
@@ -93,6 +96,9 @@ fn prepare_parents(target: &Path, dest: &Path, stage: &mut Stage) -> anyhow::Res
                 dir.display()
             );
         }
+        if stage.checked_dirs.contains(&dir) {
+            continue;
+        }
         match std::fs::symlink_metadata(&dir) {
             Ok(m) if m.file_type().is_symlink() => {
                 bail!(
@@ -101,7 +107,9 @@ fn prepare_parents(target: &Path, dest: &Path, stage: &mut Stage) -> anyhow::Res
                     dir.display()
                 )
             }
-            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.is_dir() => {
+                stage.checked_dirs.insert(dir.clone());
+            }
             Ok(_) => bail!(
                 "refusing {}: {} is not a directory",
                 dest.display(),
@@ -110,6 +118,7 @@ fn prepare_parents(target: &Path, dest: &Path, stage: &mut Stage) -> anyhow::Res
             Err(_) => {
                 std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
                 stage.created_dirs.push(dir.clone());
+                stage.checked_dirs.insert(dir.clone());
             }
         }
     }
@@ -224,15 +233,33 @@ pub fn extract(reader: impl Read, target: &Path) -> anyhow::Result<usize> {
         return Err(e);
     }
     let count = stage.items.len();
-    for item in &stage.items {
+    // Every check before the first rename: a refusal here still changes
+    // nothing.
+    let blocked = stage.items.iter().find_map(|item| match item {
+        Staged::File { dest, .. } if std::fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) => {
+            Some(dest.clone())
+        }
+        _ => None,
+    });
+    if let Some(dest) = blocked {
+        stage.rollback();
+        bail!("refusing {}: a directory is in the way", dest.display());
+    }
+    for (done, item) in stage.items.iter().enumerate() {
         match item {
             Staged::File { temp, dest } => {
-                if std::fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) {
-                    let _ = std::fs::remove_file(temp);
-                    bail!("refusing {}: a directory is in the way", dest.display());
+                if let Err(e) = std::fs::rename(temp, dest) {
+                    // Renames in one directory practically never fail; if
+                    // one does, the rest are removed and the error says
+                    // exactly how far it got (the app is not reloaded).
+                    for rest in &stage.items[done..] {
+                        if let Staged::File { temp, .. } = rest {
+                            let _ = std::fs::remove_file(temp);
+                        }
+                    }
+                    return Err(PartialRename { done, of: count })
+                        .with_context(|| format!("renaming into {}: {e}", dest.display()));
                 }
-                std::fs::rename(temp, dest)
-                    .with_context(|| format!("renaming into {}", dest.display()))?;
             }
             Staged::Dir { dest, mode } => {
                 if !dest.exists() {
@@ -244,6 +271,25 @@ pub fn extract(reader: impl Read, target: &Path) -> anyhow::Result<usize> {
     }
     Ok(count)
 }
+
+/// A rename failed after `done` of `of` entries were already in place.
+#[derive(Debug)]
+pub struct PartialRename {
+    pub done: usize,
+    pub of: usize,
+}
+
+impl std::fmt::Display for PartialRename {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} entries were replaced before the failure",
+            self.done, self.of
+        )
+    }
+}
+
+impl std::error::Error for PartialRename {}
 
 /// `filesync tar ARGS…`.
 pub fn run(args: &[OsString]) -> i32 {
@@ -277,7 +323,10 @@ pub fn run(args: &[OsString]) -> i32 {
         }
         Err(e) => {
             drop(session);
-            eprintln!("filesync tar: error: {e:#}; no file was changed");
+            match e.downcast_ref::<PartialRename>() {
+                Some(p) => eprintln!("filesync tar: error: {e:#} ({p}); no reload"),
+                None => eprintln!("filesync tar: error: {e:#}; no file was changed"),
+            }
             2
         }
     }

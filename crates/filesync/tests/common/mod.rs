@@ -144,6 +144,7 @@ pub fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
     let st = Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
+        .stderr(Stdio::null())
         .status()?;
     if st.success() {
         Ok(())
