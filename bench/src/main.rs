@@ -85,13 +85,15 @@ fn main() -> anyhow::Result<()> {
                 tool.name(),
                 how.name()
             )))?;
-            let s = app.save_to_live(tool, how, args.runs)?;
+            let (s, cold) = app.save_to_live(tool, how, args.runs)?;
             eprintln!(
-                "    median {:.1} ms, p90 {:.1} ms",
+                "    median {:.1} ms, p90 {:.1} ms; paired cold start median {:.1} ms -> overhead {:.1} ms",
                 ms(s.median()),
-                ms(s.p90())
+                ms(s.p90()),
+                ms(cold.median()),
+                ms(s.median()) - ms(cold.median())
             );
-            report.save_to_live.push((tool.name(), how, s));
+            report.save_to_live.push((tool.name(), how, s, cold));
         }
         eprintln!("==> burst: {} with a 2,000-file sync", tool.name());
         let app = App::create(&work.path().join(format!("burst-{}", tool.name())))?;

@@ -352,22 +352,14 @@ impl State {
     }
 
     /// Stops the current app process (TERM, grace, KILL), reaping it.
+    /// The exit is waited for on a pidfd: the new process starts the moment
+    /// the old one is gone (polling added up to a tick to every reload).
     fn stop_child(&mut self) {
         let Some(pid) = self.child.take() else { return };
         let _ = killpg(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + self.opts.grace;
-        loop {
-            match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2))
-                }
-                Ok(WaitStatus::StillAlive) => {
-                    let _ = killpg(pid, Signal::SIGKILL);
-                    let _ = waitpid(pid, None);
-                    return;
-                }
-                _ => return,
-            }
+        if !wait_exit(pid, self.opts.grace) {
+            let _ = killpg(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
         }
     }
 
@@ -439,5 +431,42 @@ impl State {
         }
         // Reap anything that exited meanwhile (SIGCHLDs may have coalesced).
         self.reap();
+    }
+}
+
+/// Waits up to `timeout` for the child `pid` to exit and reaps it; false if
+/// it is still running. Sleeps on a pidfd (Linux ≥ 5.3), else polls.
+fn wait_exit(pid: Pid, timeout: Duration) -> bool {
+    use nix::libc;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let deadline = Instant::now() + timeout;
+    // SAFETY: pidfd_open takes a pid and flags; it returns a new fd or -1.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) } as i32;
+    // SAFETY: a non-negative result is a fresh fd nobody else owns.
+    let pidfd = (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) });
+    loop {
+        if !matches!(
+            waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+            Ok(WaitStatus::StillAlive)
+        ) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        match &pidfd {
+            Some(fd) => {
+                let mut pfd = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd; it turns readable when the
+                // process exits.
+                unsafe { libc::poll(&mut pfd, 1, left.as_millis().clamp(1, 1000) as i32) };
+            }
+            None => std::thread::sleep(Duration::from_millis(1)),
+        }
     }
 }
