@@ -4,7 +4,7 @@
 # snapshot, process-level and real-lifecycle/real-container integration
 # tests, the examples' skaffold.yaml check, and a short bounded fuzz run.
 # Needs root (runc containers, PID namespaces, unprivileged build user).
-#   FUZZ_SECONDS=N  seconds per fuzz target (default 30; 0 skips fuzzing)
+#   FUZZ_SECONDS=N  seconds per fuzz target (default 60; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -23,8 +23,8 @@ stamp "fault and load suite (figures printed)"
 scripts/fault-load.sh
 stamp "examples' skaffold.yaml are current"
 scripts/check-examples.sh
-if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
-  stamp "fuzzing, ${FUZZ_SECONDS:-30}s per target"
-  scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+  stamp "fuzzing, ${FUZZ_SECONDS:-60}s per target"
+  scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
 stamp "all tests passed"

@@ -47,3 +47,51 @@ pub fn python_debs() -> anyhow::Result<PathBuf> {
     }
     Ok(dir)
 }
+
+/// Inputs of the `e2e/java` provider (platform env `E2E_JAVA_INPUTS`): the
+/// host's JDK and Maven (their homes, in `java_home`/`maven_home`) and an
+/// offline Maven repository holding what `mvn package` of `project` needs,
+/// filled once from Maven Central into `.work/java/<pom hash>/m2`.
+pub fn java_inputs(project: &std::path::Path) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    let pom = std::fs::read(project.join("pom.xml")).context("reading pom.xml")?;
+    let hash = pom.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    });
+    let dir = work_dir().join(format!("java/{hash:016x}"));
+    let done = dir.join(".complete");
+    if done.exists() {
+        return Ok(dir);
+    }
+    let java = std::fs::canonicalize(crate::tools::tool("java"))?;
+    let java_home = java
+        .parent()
+        .and_then(|bin| bin.parent())
+        .context("JAVA_HOME of the host's java")?;
+    let mvn = std::fs::canonicalize(crate::tools::tool("mvn"))?;
+    let maven_home = mvn
+        .parent()
+        .and_then(|bin| bin.parent())
+        .context("home of the host's mvn")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("m2"))?;
+    std::fs::write(dir.join("java_home"), java_home.to_str().unwrap())?;
+    std::fs::write(dir.join("maven_home"), maven_home.to_str().unwrap())?;
+    // A throwaway copy: the build must not leave target/ in the example.
+    let scratch = tempfile::tempdir()?;
+    std::fs::copy(project.join("pom.xml"), scratch.path().join("pom.xml"))?;
+    run(Command::new("cp")
+        .arg("-a")
+        .arg(project.join("src"))
+        .arg(scratch.path()))?;
+    run(Command::new(&mvn)
+        .args(["-q", "-B", "package", "-DskipTests"])
+        .arg(format!(
+            "-Dmaven.repo.local={}",
+            dir.join("m2/repository").display()
+        ))
+        .env("JAVA_HOME", java_home)
+        .current_dir(scratch.path()))?;
+    std::fs::write(&done, "")?;
+    Ok(dir)
+}

@@ -286,3 +286,40 @@ fn go_on_tiny_is_rebuilt_in_the_container() {
     assert!(fixed.is_ok(), "{fixed:?}\n{}", c.logs());
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "go.mod");
 }
+
+#[test]
+fn java_on_base_is_rebuilt_with_maven_in_the_container() {
+    let ctx = context("java");
+    let inputs = filesync_e2e::providers::java_inputs(ctx.path()).unwrap();
+    let spec = BuildSpec::new(ctx.path())
+        .devmode()
+        .env("E2E_JAVA_INPUTS", inputs.to_str().unwrap())
+        .provider(provider("java"));
+    let (c, rules) = start(ctx.path(), spec, "/", "Java v1");
+    let rel = "src/main/java/example/Message.java";
+    let median = edits(&c, ctx.path(), &rules, rel, "/", |i| {
+        (
+            format!(
+                "package example;\n\nfinal class Message {{\n  static final String TEXT = \"Hello from Java v{i}\";\n\n  private Message() {{}}\n}}\n"
+            ),
+            format!("Java v{i}"),
+        )
+    });
+    eprintln!(
+        "save-to-live java (base, mvn -o package in the container): median of 5 = {} ms",
+        median.as_millis()
+    );
+    assert!(
+        c.logs().contains("mvn -o -q package -DskipTests"),
+        "rebuilt with Maven:\n{}",
+        c.logs()
+    );
+    deletion_disappears(
+        &c,
+        ctx.path(),
+        &rules,
+        "src/main/resources/public/about.html",
+        "/static/about.html",
+    );
+    manifest_goes_to_rebuild(&c, ctx.path(), &rules, "pom.xml");
+}

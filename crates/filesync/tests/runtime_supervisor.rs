@@ -70,8 +70,9 @@ fn as_pid_1_orphaned_grandchildren_are_reaped() {
         .app()
         .join("up")
         .exists()));
-    // Orphans exit after 0.2 s; the supervisor reaps within its 0.5 s tick.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Orphans exit after 0.2 s; the supervisor reaps them on SIGCHLD or,
+    // at the latest, on its 2 s tick.
+    std::thread::sleep(Duration::from_millis(300));
     // The supervisor is unshare's child; look for zombies among its children.
     let unshare_pid = child.id();
     let sup = std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
@@ -82,17 +83,22 @@ fn as_pid_1_orphaned_grandchildren_are_reaped() {
         .expect("supervisor pid")
         .parse()
         .unwrap();
-    let mut zombies = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        let after = stat.rsplit_once(") ").map(|(_, a)| a).unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        if fields.len() > 1 && fields[1] == sup.to_string() && fields[0] == "Z" {
-            zombies.push(stat);
+    let zombies_of = |sup: u32| {
+        let mut zombies = Vec::new();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            let after = stat.rsplit_once(") ").map(|(_, a)| a).unwrap_or("");
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            if fields.len() > 1 && fields[1] == sup.to_string() && fields[0] == "Z" {
+                zombies.push(stat);
+            }
         }
-    }
+        zombies
+    };
+    wait_until(Duration::from_secs(4), || zombies_of(sup).is_empty());
+    let zombies = zombies_of(sup);
     // Stop the supervisor itself (PID 1 inside); unshare then exits too.
     nix_kill(sup as i32, 15).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -353,4 +359,23 @@ fn the_wrapped_process_gets_the_launchers_environment_exactly() {
         "env differs wrapped vs unwrapped:\n{}",
         diff.join("\n")
     );
+}
+
+#[test]
+fn the_sync_socket_is_only_for_the_containers_user() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let sb = Sandbox::new("kind = \"restart\"");
+    let child = sb.supervise(&["sleep", "60"]);
+    sb.socket_ready();
+    let meta = std::fs::metadata(sb.path("sock")).unwrap();
+    let mode = meta.permissions().mode() & 0o777;
+    let uid = meta.uid();
+    let (_, log) = stop(child);
+    assert_eq!(mode, 0o600, "socket mode {mode:o}\n{log}");
+    assert_eq!(uid, nix_uid(), "owned by the supervisor's user");
+}
+
+fn nix_uid() -> u32 {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }

@@ -74,9 +74,17 @@ impl Drop for Session {
 
 /// Listens on `path`, forwarding each connection's messages to `tx`.
 pub fn listen(path: &Path, tx: Sender<ShimEvent>) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    // Bound under a temporary name and made 0600 before it appears at
+    // `path`: there is no moment when another user could connect.
+    let staging = path.with_file_name(format!(
+        ".{}.{}",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&staging);
+    let listener = UnixListener::bind(&staging)?;
+    std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::rename(&staging, path)?;
     std::thread::spawn(move || {
         for (id, conn) in (1u64..).zip(listener.incoming()) {
             let Ok(conn) = conn else { continue };
