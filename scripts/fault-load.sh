@@ -5,6 +5,7 @@
 # processes, one test at a time, figures printed (lines starting FIGURES).
 # Needs root (it mounts a small tmpfs) and node.
 #   FAULT_SEED=N scripts/fault-load.sh   replays a run's random choices
+#   FAULT_SYNCS=N scripts/fault-load.sh  a longer random-sync series (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test -p filesync --test fault_load -- --nocapture --test-threads=1 2>&1 |

@@ -85,15 +85,18 @@ fn main() -> anyhow::Result<()> {
                 tool.name(),
                 how.name()
             )))?;
-            let (s, cold) = app.save_to_live(tool, how, args.runs)?;
+            let r = app.save_to_live(tool, how, args.runs)?;
             eprintln!(
-                "    median {:.1} ms, p90 {:.1} ms; paired cold start median {:.1} ms -> overhead {:.1} ms",
-                ms(s.median()),
-                ms(s.p90()),
-                ms(cold.median()),
-                ms(s.median()) - ms(cold.median())
+                "    median {:.1} ms, p90 {:.1} ms; change -> new process {:.1} ms, node spawn -> timeOrigin {:.1} ms: \
+                 overhead {:.1} ms (paired difference {:.1} ms)",
+                ms(r.live.median()),
+                ms(r.live.p90()),
+                ms(r.to_process.median()),
+                ms(r.node_init.median()),
+                r.overhead_ms(),
+                r.paired_difference_ms()
             );
-            report.save_to_live.push((tool.name(), how, s, cold));
+            report.save_to_live.push((tool.name(), how, r));
         }
         eprintln!("==> burst: {} with a 2,000-file sync", tool.name());
         let app = App::create(&work.path().join(format!("burst-{}", tool.name())))?;

@@ -309,7 +309,12 @@ http.createServer((req, res) => {
         let mut warm = (0, 0);
         let mut latencies = Vec::new();
         let mut syncing = Duration::ZERO;
-        for i in 1..=1000 {
+        // FAULT_SYNCS=N runs a longer (or shorter) series; 1,000 by default.
+        let total: usize = std::env::var("FAULT_SYNCS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        for i in 1..=total {
             let t = Instant::now();
             random_sync(&r, &mut rng, &mut model, i);
             syncing += t.elapsed();
@@ -332,11 +337,11 @@ http.createServer((req, res) => {
         let max = latencies.iter().max().unwrap();
         let log = r.stop();
         eprintln!(
-            "FIGURES 1000 random syncs: {:.0} syncs/s sustained ({} ms syncing), \
+            "FIGURES {total} random syncs: {:.0} syncs/s sustained ({} ms syncing), \
              max reload latency {} ms (sampled every 100th sync, median {} ms), \
-             supervisor fds {fds0} -> {fds1}, RSS {rss0} KiB -> {} KiB after 100 -> {rss1} KiB after 1000, \
+             supervisor fds {fds0} -> {fds1}, RSS {rss0} KiB -> {} KiB after 100 -> {rss1} KiB after {total}, \
              {} app starts, {} files at the end",
-            1000.0 / syncing.as_secs_f64(),
+            total as f64 / syncing.as_secs_f64(),
             syncing.as_millis(),
             max.as_millis(),
             {
