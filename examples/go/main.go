@@ -1,4 +1,5 @@
-// A small HTTP server: `/` answers with the message from message.go.
+// A small HTTP server: `/` answers with the message from message.go,
+// `/about` is served by about.go; every other path is 404.
 package main
 
 import (
@@ -14,6 +15,10 @@ func main() {
 		port = "8080"
 	}
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
 		fmt.Fprintln(w, message())
 	})
 	log.Printf("listening on %s", port)

@@ -29,21 +29,49 @@ pub const PYTHON_DEBS: &[&str] = &[
     "media-types",
 ];
 
+/// Debian's PHP 8.2 CLI and the libraries it links that the base run
+/// image lacks (libssl, zlib and libpcre2 it has), for the `e2e/php`
+/// provider (platform env `E2E_PHP_DEBS`). Only the `php` binary is used:
+/// the extensions of php8.2-common would be loaded from `/etc/php`, which
+/// the layer does not provide, and `php -S` needs none of them.
+pub const PHP_DEBS: &[&str] = &[
+    "php8.2-cli",
+    "libxml2",
+    "libicu72",
+    "liblzma5",
+    "libsodium23",
+    "libargon2-1",
+];
+
 pub fn python_debs() -> anyhow::Result<PathBuf> {
-    let dir = work_dir().join("debs/python");
+    debs("python", PYTHON_DEBS)
+}
+
+pub fn php_debs() -> anyhow::Result<PathBuf> {
+    debs("php", PHP_DEBS)
+}
+
+/// Downloads `packages` with `apt-get download` into `.work/debs/<name>`,
+/// once per package list (a changed list downloads afresh).
+fn debs(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
+    let dir = work_dir().join("debs").join(name);
     let done = dir.join(".complete");
-    if !done.exists() {
+    let want = packages.join("\n");
+    if std::fs::read_to_string(&done).ok().as_deref() != Some(want.as_str()) {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
         std::fs::create_dir_all(&dir)?;
         let mut cmd = Command::new("apt-get");
         cmd.arg("download")
             .arg("-qq")
-            .args(PYTHON_DEBS)
+            .args(packages)
             .current_dir(&dir);
         if run(&mut cmd).is_err() {
             run(Command::new("apt-get").args(["update", "-qq"]))?;
             run(&mut cmd)?;
         }
-        std::fs::write(&done, "")?;
+        std::fs::write(&done, want)?;
     }
     Ok(dir)
 }

@@ -93,13 +93,14 @@ fn edits(
 }
 
 /// Deletes `rel` in the context, syncs the deletion the Skaffold way
-/// (`rm -rf --`), and waits for `path` to answer 404.
+/// (`rm -rf --`), and waits up to `within` for `path` to answer 404.
 fn deletion_disappears(
     c: &Container,
     ctx: &Path,
     rules: &[filesync_rules::SyncRule],
     rel: &str,
     path: &str,
+    within: Duration,
 ) {
     assert!(
         wait_for(c.port, path, Duration::from_secs(5), |s, _| s == 200).is_ok(),
@@ -111,7 +112,7 @@ fn deletion_disappears(
         matches!(d, Decision::Synced(_)),
         "deleting {rel} must be synced"
     );
-    let gone = wait_for(c.port, path, Duration::from_secs(20), |s, _| s == 404);
+    let gone = wait_for(c.port, path, within, |s, _| s == 404);
     assert!(
         gone.is_ok(),
         "{path} after deleting {rel}: {gone:?}\n{}",
@@ -167,6 +168,7 @@ fn node_on_base() {
         &rules,
         "public/about.html",
         "/static/about.html",
+        Duration::from_secs(20),
     );
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "package.json");
     assert!(
@@ -195,8 +197,50 @@ fn python_on_base() {
         "save-to-live python (base): median of 5 = {} ms",
         median.as_millis()
     );
-    deletion_disappears(&c, ctx.path(), &rules, "templates/page.html", "/page");
+    deletion_disappears(
+        &c,
+        ctx.path(),
+        &rules,
+        "templates/page.html",
+        "/page",
+        Duration::from_secs(20),
+    );
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "requirements.txt");
+}
+
+#[test]
+fn php_on_base() {
+    let ctx = context("php");
+    let debs = filesync_e2e::providers::php_debs().unwrap();
+    let spec = BuildSpec::new(ctx.path())
+        .devmode()
+        .env("E2E_PHP_DEBS", debs.to_str().unwrap())
+        .provider(provider("php"));
+    let (c, rules) = start(ctx.path(), spec, "/", "PHP v1");
+    let median = edits(&c, ctx.path(), &rules, "src/message.php", "/", |i| {
+        (
+            format!("<?php\n\nreturn 'Hello from PHP v{i}';\n"),
+            format!("PHP v{i}"),
+        )
+    });
+    eprintln!(
+        "save-to-live php (base): median of 5 = {} ms",
+        median.as_millis()
+    );
+    deletion_disappears(
+        &c,
+        ctx.path(),
+        &rules,
+        "public/about.php",
+        "/about.php",
+        Duration::from_secs(20),
+    );
+    manifest_goes_to_rebuild(&c, ctx.path(), &rules, "composer.json");
+    assert!(
+        c.logs().contains("nothing to reload"),
+        "PHP reads its files on every request, no restart:\n{}",
+        c.logs()
+    );
 }
 
 #[test]
@@ -213,7 +257,14 @@ fn static_site_on_base() {
         "save-to-live static (base): median of 5 = {} ms",
         median.as_millis()
     );
-    deletion_disappears(&c, ctx.path(), &rules, "about.html", "/about.html");
+    deletion_disappears(
+        &c,
+        ctx.path(),
+        &rules,
+        "about.html",
+        "/about.html",
+        Duration::from_secs(20),
+    );
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "Procfile");
     assert!(
         c.logs().contains("nothing to reload"),
@@ -284,6 +335,16 @@ fn go_on_tiny_is_rebuilt_in_the_container() {
         s == 200 && b.contains("Go fixed")
     });
     assert!(fixed.is_ok(), "{fixed:?}\n{}", c.logs());
+    // Deleting a source file is synced too, and the rebuild drops its
+    // handler.
+    deletion_disappears(
+        &c,
+        ctx.path(),
+        &rules,
+        "about.go",
+        "/about",
+        Duration::from_secs(120),
+    );
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "go.mod");
 }
 
@@ -320,6 +381,7 @@ fn java_on_base_is_rebuilt_with_maven_in_the_container() {
         &rules,
         "src/main/resources/public/about.html",
         "/static/about.html",
+        Duration::from_secs(20),
     );
     manifest_goes_to_rebuild(&c, ctx.path(), &rules, "pom.xml");
 }

@@ -1,0 +1,3 @@
+<?php
+
+return 'Hello from PHP v1';
