@@ -18,7 +18,9 @@ cargo fmt --all -- --check
 stamp "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e)"
-cargo test --workspace -- --skip fault_load::
+cargo test --workspace -- --skip fault_load:: --skip dev_loop::
+stamp "the Skaffold dev loop in real containers, every example (save-to-live medians printed)"
+cargo test -p filesync-e2e --test e2e_dev_loop -- --nocapture
 stamp "fault and load suite (figures printed)"
 scripts/fault-load.sh
 stamp "examples' skaffold.yaml are current"
