@@ -389,8 +389,9 @@ http.createServer((req, res) => {
             if killer.join().unwrap() {
                 kills += 1;
             }
-            // Sometimes kill the freshly restarted app as it starts.
-            if rng.below(3) == 0 {
+            // Every other sync, also kill the freshly restarted app as it
+            // starts (these land: the count below does not rest on luck).
+            if i % 2 == 0 {
                 std::thread::sleep(Duration::from_millis(rng.below(60)));
                 if let Some(p) = r.app_pid() {
                     if nix_kill(p, 9).is_ok() {

@@ -10,6 +10,8 @@
 //! by step (component-wise matching that returns the patterns left for the
 //! next path component) so that every such corner behaves the same.
 
+use std::collections::HashMap;
+
 /// `doublestar.ErrBadPattern` (`path.ErrBadPattern`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("syntax error in pattern")]
@@ -22,7 +24,7 @@ pub struct BadPattern;
 /// the malformed part.
 pub fn path_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     let components = split_on_separator(name, '/');
-    do_matching(pattern, &components)
+    Matcher::default().do_matching(pattern, &components)
 }
 
 /// Checks that no name can make the matcher report [`BadPattern`] for
@@ -164,133 +166,181 @@ fn is_zero_length(pattern: &str) -> Result<bool, BadPattern> {
     Ok(false)
 }
 
-fn do_matching(pattern: &str, names: &[&str]) -> Result<bool, BadPattern> {
-    if pattern.is_empty() {
-        return Ok(names.is_empty() || (names.len() == 1 && names[0].is_empty()));
-    }
-    if names.is_empty() {
-        // Upstream falls through here and indexes an empty slice only after
-        // the doublestar check; a non-empty pattern never matches nothing.
-        return Ok(false);
-    }
-    let slash = index_rune_with_escaping(pattern, '/');
-    let head_end = slash.unwrap_or(pattern.len());
-    if &pattern[..head_end] == "**" {
-        let Some(slash) = slash else {
-            return Ok(true);
-        };
-        let rest = &pattern[slash + 1..];
-        for i in 0..names.len() {
-            // Upstream ignores errors from these attempts.
-            if let Ok(true) = do_matching(rest, &names[i..]) {
-                return Ok(true);
-            }
-        }
-        return Ok(false);
-    }
-    let Some(continuations) = match_component(pattern, names[0])? else {
-        return Ok(false);
-    };
-    if continuations.is_empty() && names.len() == 1 {
-        return Ok(true);
-    }
-    if names.len() > 1 {
-        for alt in &continuations {
-            if do_matching(alt, &names[1..])? {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
+/// Upstream's recursive algorithm, memoised. Upstream backtracks without
+/// memory, which is exponential in the number of `*`, `**` and `{…}` in a
+/// pattern (fuzzing found patterns that ran for minutes on a 60-character
+/// name). Every step is a pure function of (pattern left, names left), so
+/// caching its result changes no answer, errors included, and bounds the
+/// work by the number of distinct such pairs.
+#[derive(Default)]
+struct Matcher {
+    /// `do_matching` results by (pattern, number of names left).
+    paths: HashMap<(String, usize), Result<bool, BadPattern>>,
+    /// `match_component` results by (pattern, names left, name bytes left).
+    components: HashMap<(String, usize, usize), Component>,
 }
 
-/// Matches one name component against the head of `pattern` (which may hold
-/// several components). `None`: no match. `Some(v)`: matched; `v` are the
-/// patterns to try on the following components (empty: the pattern ended).
-fn match_component(pattern: &str, name: &str) -> Result<Option<Vec<String>>, BadPattern> {
-    let (plen, nlen) = (pattern.len(), name.len());
-    let (mut pi, mut ni) = (0usize, 0usize);
-    while pi < plen && ni < nlen {
-        let pc = char_at(pattern, pi).expect("in bounds");
-        let nc = char_at(name, ni).expect("in bounds");
-        match pc {
-            '/' => {
-                // The pattern's component ended before the name's: no match.
-                return Ok(None);
-            }
-            '\\' => {
-                pi += 1;
-                match char_at(pattern, pi) {
-                    None | Some('\u{FFFD}') => return Err(BadPattern),
-                    Some(e) if e == nc => {
-                        pi += e.len_utf8();
-                        ni += nc.len_utf8();
-                    }
-                    Some(_) => return Ok(None),
+/// `None`: no match. `Some(v)`: matched; `v` are the patterns to try on
+/// the following components (empty: the pattern ended).
+type Component = Result<Option<Vec<String>>, BadPattern>;
+
+impl Matcher {
+    fn do_matching(&mut self, pattern: &str, names: &[&str]) -> Result<bool, BadPattern> {
+        let key = (pattern.to_string(), names.len());
+        if let Some(r) = self.paths.get(&key) {
+            return *r;
+        }
+        let r = self.do_matching_uncached(pattern, names);
+        self.paths.insert(key, r);
+        r
+    }
+
+    fn do_matching_uncached(&mut self, pattern: &str, names: &[&str]) -> Result<bool, BadPattern> {
+        if pattern.is_empty() {
+            return Ok(names.is_empty() || (names.len() == 1 && names[0].is_empty()));
+        }
+        if names.is_empty() {
+            // Upstream falls through here and indexes an empty slice only after
+            // the doublestar check; a non-empty pattern never matches nothing.
+            return Ok(false);
+        }
+        let slash = index_rune_with_escaping(pattern, '/');
+        let head_end = slash.unwrap_or(pattern.len());
+        if &pattern[..head_end] == "**" {
+            let Some(slash) = slash else {
+                return Ok(true);
+            };
+            let rest = &pattern[slash + 1..];
+            for i in 0..names.len() {
+                // Upstream ignores errors from these attempts.
+                if let Ok(true) = self.do_matching(rest, &names[i..]) {
+                    return Ok(true);
                 }
             }
-            '*' => {
-                pi += 1;
-                if pi >= plen {
-                    return Ok(Some(Vec::new()));
+            return Ok(false);
+        }
+        let Some(continuations) = self.match_component(pattern, names[0], names.len())? else {
+            return Ok(false);
+        };
+        if continuations.is_empty() && names.len() == 1 {
+            return Ok(true);
+        }
+        if names.len() > 1 {
+            for alt in &continuations {
+                if self.do_matching(alt, &names[1..])? {
+                    return Ok(true);
                 }
-                if pattern.as_bytes()[pi] == b'/' {
-                    return Ok(Some(vec![pattern[pi + 1..].to_string()]));
-                }
-                while ni < nlen {
-                    let m = match_component(&pattern[pi..], &name[ni..])?;
-                    if m.is_some() {
-                        return Ok(m);
-                    }
-                    ni += char_at(name, ni).expect("in bounds").len_utf8();
-                }
-                return Ok(None);
             }
-            '[' => {
-                pi += 1;
-                let end = index_rune_with_escaping(&pattern[pi..], ']').ok_or(BadPattern)? + pi;
-                if !class_matches(&pattern[pi..end], nc)? {
+        }
+        Ok(false)
+    }
+
+    /// Matches one name component against the head of `pattern` (which may
+    /// hold several components); `left` is the number of components from
+    /// this one to the end, which with `name.len()` keys the cache.
+    fn match_component(&mut self, pattern: &str, name: &str, left: usize) -> Component {
+        let key = (pattern.to_string(), left, name.len());
+        if let Some(r) = self.components.get(&key) {
+            return r.clone();
+        }
+        let r = self.match_component_uncached(pattern, name, left);
+        self.components.insert(key, r.clone());
+        r
+    }
+
+    fn match_component_uncached(&mut self, pattern: &str, name: &str, left: usize) -> Component {
+        let (plen, nlen) = (pattern.len(), name.len());
+        let (mut pi, mut ni) = (0usize, 0usize);
+        while pi < plen && ni < nlen {
+            let pc = char_at(pattern, pi).expect("in bounds");
+            let nc = char_at(name, ni).expect("in bounds");
+            match pc {
+                '/' => {
+                    // The pattern's component ended before the name's: no match.
                     return Ok(None);
                 }
-                pi = end + 1;
-                ni += nc.len_utf8();
-            }
-            '{' => {
-                pi += 1;
-                let (options, len) = split_alternatives(&pattern[pi..]).ok_or(BadPattern)?;
-                pi += len;
-                let rest = &pattern[pi..];
-                let mut all: Option<Vec<String>> = None;
-                for o in options {
-                    let candidate = format!("{o}{rest}");
-                    if let Some(m) = match_component(&candidate, &name[ni..])? {
-                        all.get_or_insert_with(Vec::new).extend(m);
+                '\\' => {
+                    pi += 1;
+                    match char_at(pattern, pi) {
+                        None | Some('\u{FFFD}') => return Err(BadPattern),
+                        Some(e) if e == nc => {
+                            pi += e.len_utf8();
+                            ni += nc.len_utf8();
+                        }
+                        Some(_) => return Ok(None),
                     }
                 }
-                return Ok(all);
+                '*' => {
+                    pi += 1;
+                    if pi >= plen {
+                        return Ok(Some(Vec::new()));
+                    }
+                    if pattern.as_bytes()[pi] == b'/' {
+                        return Ok(Some(vec![pattern[pi + 1..].to_string()]));
+                    }
+                    while ni < nlen {
+                        let m = self.match_component(&pattern[pi..], &name[ni..], left)?;
+                        if m.is_some() {
+                            return Ok(m);
+                        }
+                        ni += char_at(name, ni).expect("in bounds").len_utf8();
+                    }
+                    return Ok(None);
+                }
+                '[' => {
+                    pi += 1;
+                    let end = index_rune_with_escaping(&pattern[pi..], ']').ok_or(BadPattern)? + pi;
+                    if !class_matches(&pattern[pi..end], nc)? {
+                        return Ok(None);
+                    }
+                    pi = end + 1;
+                    ni += nc.len_utf8();
+                }
+                '{' => {
+                    pi += 1;
+                    let (options, len) = split_alternatives(&pattern[pi..]).ok_or(BadPattern)?;
+                    pi += len;
+                    let rest = &pattern[pi..];
+                    let mut all: Option<Vec<String>> = None;
+                    for o in options {
+                        let candidate = format!("{o}{rest}");
+                        if let Some(m) = self.match_component(&candidate, &name[ni..], left)? {
+                            let all = all.get_or_insert_with(Vec::new);
+                            // A repeated continuation gives the same answer
+                            // again: keeping the first is exact and keeps
+                            // `{,}{,}…/x` from doubling the list per brace.
+                            for c in m {
+                                if !all.contains(&c) {
+                                    all.push(c);
+                                }
+                            }
+                        }
+                    }
+                    return Ok(all);
+                }
+                _ if pc == '?' || pc == nc => {
+                    pi += pc.len_utf8();
+                    ni += nc.len_utf8();
+                }
+                _ => return Ok(None),
             }
-            _ if pc == '?' || pc == nc => {
-                pi += pc.len_utf8();
-                ni += nc.len_utf8();
+        }
+        if ni >= nlen {
+            if pi >= plen {
+                return Ok(Some(Vec::new()));
             }
-            _ => return Ok(None),
+            let rest = &pattern[pi..];
+            let slash = index_rune_with_escaping(rest, '/');
+            let head = &rest[..slash.unwrap_or(rest.len())];
+            if is_zero_length(head)? {
+                return Ok(Some(match slash {
+                    None => Vec::new(),
+                    Some(s) => vec![rest[s + 1..].to_string()],
+                }));
+            }
         }
+        Ok(None)
     }
-    if ni >= nlen {
-        if pi >= plen {
-            return Ok(Some(Vec::new()));
-        }
-        let rest = &pattern[pi..];
-        let slash = index_rune_with_escaping(rest, '/');
-        let head = &rest[..slash.unwrap_or(rest.len())];
-        if is_zero_length(head)? {
-            return Ok(Some(match slash {
-                None => Vec::new(),
-                Some(s) => vec![rest[s + 1..].to_string()],
-            }));
-        }
-    }
-    Ok(None)
 }
 
 /// Evaluates a character class body (between `[` and `]`) against `c`.
@@ -364,6 +414,27 @@ mod tests {
         assert_eq!(validate("{a,b"), Err(BadPattern));
         assert_eq!(validate("src/**/*.{js,ts}"), Ok(()));
         assert_eq!(validate("[\\]a]"), Ok(()));
+    }
+
+    #[test]
+    fn backtracking_patterns_are_answered_not_explored() {
+        // Fuzzing regression: without memoisation each of these runs for
+        // minutes (exponential in the number of `*`, `**` or braces), and
+        // a user's override rule is matched against every synced path.
+        let name = "a".repeat(60);
+        assert_eq!(path_match("*a*a*a*a*a*a*a*a*a*a*b", &name), Ok(false));
+        assert_eq!(path_match("*a*a*a*a*a*a*a*a*a*a*a", &name), Ok(true));
+        let deep = vec!["a"; 40].join("/");
+        assert_eq!(path_match("**/**/**/**/**/**/x", &deep), Ok(false));
+        assert_eq!(path_match("**/**/**/**/**/**/a", &deep), Ok(true));
+        let braces = "{a,b}".repeat(24);
+        assert_eq!(
+            path_match(&format!("{braces}c"), &"a".repeat(24)),
+            Ok(false)
+        );
+        assert_eq!(path_match(&braces, &"ab".repeat(12)), Ok(true));
+        let empties = format!("{}/x", "{,}".repeat(24));
+        assert_eq!(path_match(&empties, "/x"), Ok(true));
     }
 
     #[test]
