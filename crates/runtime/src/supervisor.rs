@@ -60,6 +60,11 @@ const REAP_TICK: Duration = Duration::from_secs(2);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
+/// A batch this large leaves megabytes of freed event memory in glibc's
+/// arenas (measured: 8.6 → 28 MiB RSS after a 50,000-file sync); it is
+/// handed back to the kernel at the next idle tick.
+const LARGE_BATCH: usize = 1000;
+
 /// Resolves `cmd` like `exec.LookPath` with `path` (a `PATH` value).
 pub fn resolve(cmd: &str, path: &str) -> Option<PathBuf> {
     if cmd.contains('/') {
@@ -76,6 +81,8 @@ struct State {
     shims: HashSet<u64>,
     batch_files: usize,
     batch_from_shim: bool,
+    /// A large batch was handled: trim the heap when next idle.
+    trim_when_idle: bool,
     reload_at: Option<Instant>,
     quiet_until: Instant,
     last_sync_end: std::time::SystemTime,
@@ -140,6 +147,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         child: None,
         shims: HashSet::new(),
         batch_files: 0,
+        trim_when_idle: false,
         batch_from_shim: false,
         reload_at: None,
         quiet_until: Instant::now(),
@@ -176,7 +184,11 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                     st.handle(msg);
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                if std::mem::take(&mut st.trim_when_idle) {
+                    release_freed_memory();
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => return Ok(1),
         }
         st.reap();
@@ -368,6 +380,7 @@ impl State {
     fn reload(&mut self) {
         let start = Instant::now();
         let files = std::mem::take(&mut self.batch_files);
+        self.trim_when_idle |= files >= LARGE_BATCH;
         let from_shim = std::mem::take(&mut self.batch_from_shim);
         let what = if from_shim { "sync" } else { "change" };
         self.crashes = 0;
@@ -433,6 +446,16 @@ impl State {
         }
         // Reap anything that exited meanwhile (SIGCHLDs may have coalesced).
         self.reap();
+    }
+}
+
+/// Returns the heap's free memory to the kernel. The supervisor lives as
+/// long as the pod; without this a single large sync would keep its peak
+/// RSS for good, since glibc trims only the top of the main arena itself.
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only walks glibc's own arenas under their locks.
+    unsafe {
+        nix::libc::malloc_trim(0);
     }
 }
 
