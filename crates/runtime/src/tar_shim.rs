@@ -225,7 +225,7 @@ fn stage_entries(reader: impl Read, target: &Path, stage: &mut Stage) -> anyhow:
 }
 
 /// Extracts a Skaffold sync stream into `target`; returns the number of
-/// entries. On error nothing is left behind.
+/// files (directory entries not counted). On error nothing is left behind.
 pub fn extract(reader: impl Read, target: &Path) -> anyhow::Result<usize> {
     let mut stage = Stage::default();
     if let Err(e) = stage_entries(reader, target, &mut stage) {
@@ -233,6 +233,13 @@ pub fn extract(reader: impl Read, target: &Path) -> anyhow::Result<usize> {
         return Err(e);
     }
     let count = stage.items.len();
+    // What the supervisor reports as the sync's size: files, not the
+    // directory entries a stream may carry for their parents.
+    let files = stage
+        .items
+        .iter()
+        .filter(|item| matches!(item, Staged::File { .. }))
+        .count();
     // Every check before the first rename: a refusal here still changes
     // nothing.
     let blocked = stage.items.iter().find_map(|item| match item {
@@ -269,7 +276,7 @@ pub fn extract(reader: impl Read, target: &Path) -> anyhow::Result<usize> {
             }
         }
     }
-    Ok(count)
+    Ok(files)
 }
 
 /// A rename failed after `done` of `of` entries were already in place.
@@ -329,5 +336,31 @@ pub fn run(args: &[OsString]) -> i32 {
             }
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_count_is_of_files_not_directory_entries() {
+        let target = tempfile::tempdir().unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_mode(0o755);
+        dir.set_size(0);
+        b.append_data(&mut dir, "app/lib/", std::io::empty())
+            .unwrap();
+        let mut file = tar::Header::new_gnu();
+        file.set_mode(0o644);
+        file.set_size(3);
+        b.append_data(&mut file, "app/lib/a.js", &b"v2\n"[..])
+            .unwrap();
+        let stream = b.into_inner().unwrap();
+        assert_eq!(extract(&stream[..], target.path()).unwrap(), 1);
+        let written = std::fs::read(target.path().join("app/lib/a.js")).unwrap();
+        assert_eq!(written, b"v2\n");
     }
 }
