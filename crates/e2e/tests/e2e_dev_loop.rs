@@ -38,254 +38,245 @@ mod dev_loop {
         repo_root().join("crates/e2e/buildpacks").join(name)
     }
 
-    fn start(
-        ctx: &Path,
-        spec: BuildSpec,
-        path: &str,
-        v1: &str,
-    ) -> (Container, Vec<filesync_rules::SyncRule>) {
-        let out = Harness::get().build(&spec).unwrap();
-        let image = out
-            .image
-            .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
-        let rules = rules_of(&image.labels().unwrap());
-        assert!(!rules.is_empty(), "the image carries sync rules");
-        let c = Container::start(&image, &[]).unwrap();
-        let up = wait_for(c.port, path, Duration::from_secs(120), |s, b| {
-            s == 200 && b.contains(v1)
-        });
-        assert!(
-            up.is_ok(),
-            "{} never served {v1:?}: {up:?}\n{}",
-            ctx.display(),
-            c.logs()
-        );
-        (c, rules)
+    /// One example app running in a container, with its Skaffold context
+    /// and the sync rules its image carries: what `skaffold dev` holds.
+    struct DevLoop {
+        ctx: tempfile::TempDir,
+        c: Container,
+        rules: Vec<filesync_rules::SyncRule>,
     }
 
-    /// Edits `rel` five times (`make(i)` → content, expecting `marker(i)` at
-    /// `path`); returns the median save-to-live (sync start → new content).
-    fn edits(
-        c: &Container,
-        ctx: &Path,
-        rules: &[filesync_rules::SyncRule],
-        rel: &str,
-        path: &str,
-        make: impl Fn(usize) -> (String, String),
-    ) -> Duration {
-        let mut times = Vec::new();
-        for i in 2..=6 {
-            let (content, marker) = make(i);
-            std::fs::write(ctx.join(rel), content).unwrap();
-            let start = std::time::Instant::now();
-            let d = sync(c, ctx, rules, &[rel], &[]).unwrap();
-            assert!(
-                matches!(d, Decision::Synced(_)),
-                "{rel} must be synced, not rebuilt"
-            );
-            let got = wait_for(c.port, path, Duration::from_secs(120), |s, b| {
-                s == 200 && b.contains(&marker)
+    impl DevLoop {
+        /// Builds `example` with `spec(context)` and runs it until `path`
+        /// serves `v1`.
+        fn start(
+            example: &str,
+            spec: impl FnOnce(&Path) -> BuildSpec,
+            path: &str,
+            v1: &str,
+        ) -> Self {
+            let ctx = context(example);
+            let out = Harness::get().build(&spec(ctx.path())).unwrap();
+            let image = out
+                .image
+                .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
+            let rules = rules_of(&image.labels().unwrap());
+            assert!(!rules.is_empty(), "the image carries sync rules");
+            let c = Container::start(&image, &[]).unwrap();
+            let up = wait_for(c.port, path, Duration::from_secs(120), |s, b| {
+                s == 200 && b.contains(v1)
             });
             assert!(
-                got.is_ok(),
-                "edit {i} of {rel} never served: {got:?}\n{}",
+                up.is_ok(),
+                "{example} never served {v1:?}: {up:?}\n{}",
                 c.logs()
             );
-            times.push(start.elapsed());
+            DevLoop { ctx, c, rules }
         }
-        times.sort();
-        times[times.len() / 2]
+
+        fn write(&self, rel: &str, content: &str) {
+            std::fs::write(self.ctx.path().join(rel), content).unwrap();
+        }
+
+        /// Syncs the way Skaffold does; what the rule engine decided.
+        fn sync(&self, changed: &[&str], deleted: &[&str]) -> Decision {
+            sync(&self.c, self.ctx.path(), &self.rules, changed, deleted).unwrap()
+        }
+
+        /// Edits `rel` five times (`make(i)` → content, expecting
+        /// `marker(i)` at `path`) and prints the median save-to-live (sync
+        /// start → new content) as `save-to-live LABEL: median of 5`.
+        fn edits(
+            &self,
+            label: &str,
+            rel: &str,
+            path: &str,
+            make: impl Fn(usize) -> (String, String),
+        ) {
+            let mut times = Vec::new();
+            for i in 2..=6 {
+                let (content, marker) = make(i);
+                self.write(rel, &content);
+                let start = std::time::Instant::now();
+                let d = self.sync(&[rel], &[]);
+                assert!(
+                    matches!(d, Decision::Synced(_)),
+                    "{rel} must be synced, not rebuilt"
+                );
+                let got = wait_for(self.c.port, path, Duration::from_secs(120), |s, b| {
+                    s == 200 && b.contains(&marker)
+                });
+                assert!(
+                    got.is_ok(),
+                    "edit {i} of {rel} never served: {got:?}\n{}",
+                    self.c.logs()
+                );
+                times.push(start.elapsed());
+            }
+            times.sort();
+            eprintln!(
+                "save-to-live {label}: median of 5 = {} ms",
+                times[times.len() / 2].as_millis()
+            );
+        }
+
+        /// Deletes `rel` in the context, syncs the deletion the Skaffold
+        /// way (`rm -rf --`), and waits up to `within` for `path` to
+        /// answer 404.
+        fn deletion_disappears(&self, rel: &str, path: &str, within: Duration) {
+            let port = self.c.port;
+            assert!(
+                wait_for(port, path, Duration::from_secs(5), |s, _| s == 200).is_ok(),
+                "{path} served before"
+            );
+            std::fs::remove_file(self.ctx.path().join(rel)).unwrap();
+            let d = self.sync(&[], &[rel]);
+            assert!(
+                matches!(d, Decision::Synced(_)),
+                "deleting {rel} must be synced"
+            );
+            let gone = wait_for(port, path, within, |s, _| s == 404);
+            assert!(
+                gone.is_ok(),
+                "{path} after deleting {rel}: {gone:?}\n{}",
+                self.c.logs()
+            );
+        }
+
+        /// A change to `manifest` is not synced: the rule engine sends it to
+        /// rebuild, and nothing is exec'd in the container.
+        fn manifest_goes_to_rebuild(&self, manifest: &str) {
+            // Let earlier reloads finish logging (after `rm` the supervisor
+            // waits briefly for a `tar` of the same batch).
+            std::thread::sleep(Duration::from_millis(800));
+            let before = self.c.logs();
+            let old = std::fs::read_to_string(self.ctx.path().join(manifest)).unwrap();
+            self.write(manifest, &(old + "\n"));
+            assert_eq!(
+                self.sync(&[manifest], &[]),
+                Decision::Rebuild,
+                "{manifest}: Skaffold must rebuild, not sync"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            assert_eq!(self.c.logs(), before, "nothing was exec'd in the container");
+        }
+
+        /// The container's log contains `what` (`why` explains it).
+        fn logged(&self, what: &str, why: &str) {
+            let logs = self.c.logs();
+            assert!(logs.contains(what), "{why}: no {what:?} in\n{logs}");
+        }
     }
 
-    /// Deletes `rel` in the context, syncs the deletion the Skaffold way
-    /// (`rm -rf --`), and waits up to `within` for `path` to answer 404.
-    fn deletion_disappears(
-        c: &Container,
-        ctx: &Path,
-        rules: &[filesync_rules::SyncRule],
-        rel: &str,
-        path: &str,
-        within: Duration,
-    ) {
-        assert!(
-            wait_for(c.port, path, Duration::from_secs(5), |s, _| s == 200).is_ok(),
-            "{path} served before"
-        );
-        std::fs::remove_file(ctx.join(rel)).unwrap();
-        let d = sync(c, ctx, rules, &[], &[rel]).unwrap();
-        assert!(
-            matches!(d, Decision::Synced(_)),
-            "deleting {rel} must be synced"
-        );
-        let gone = wait_for(c.port, path, within, |s, _| s == 404);
-        assert!(
-            gone.is_ok(),
-            "{path} after deleting {rel}: {gone:?}\n{}",
-            c.logs()
-        );
-    }
-
-    fn manifest_goes_to_rebuild(
-        c: &Container,
-        ctx: &Path,
-        rules: &[filesync_rules::SyncRule],
-        manifest: &str,
-    ) {
-        // Let earlier reloads finish logging (after `rm` the supervisor waits
-        // briefly for a `tar` of the same batch).
-        std::thread::sleep(Duration::from_millis(800));
-        let before = c.logs();
-        std::fs::write(
-            ctx.join(manifest),
-            std::fs::read_to_string(ctx.join(manifest)).unwrap() + "\n",
-        )
-        .unwrap();
-        let d = sync(c, ctx, rules, &[manifest], &[]).unwrap();
-        assert_eq!(
-            d,
-            Decision::Rebuild,
-            "{manifest}: Skaffold must rebuild, not sync"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(c.logs(), before, "nothing was exec'd in the container");
-    }
+    const DELETE_WITHIN: Duration = Duration::from_secs(20);
 
     #[test]
     fn node_on_base() {
-        let ctx = context("node");
-        let spec = BuildSpec::new(ctx.path())
-            .devmode()
-            .provider(provider("node"));
-        let (c, rules) = start(ctx.path(), spec, "/", "Node.js v1");
-        let median = edits(&c, ctx.path(), &rules, "lib/message.js", "/", |i| {
+        let app = DevLoop::start(
+            "node",
+            |ctx| BuildSpec::new(ctx).devmode().provider(provider("node")),
+            "/",
+            "Node.js v1",
+        );
+        app.edits("node (base)", "lib/message.js", "/", |i| {
             (
                 format!("module.exports = \"Hello from Node.js v{i}\";\n"),
                 format!("Node.js v{i}"),
             )
         });
-        eprintln!(
-            "save-to-live node (base): median of 5 = {} ms",
-            median.as_millis()
-        );
-        deletion_disappears(
-            &c,
-            ctx.path(),
-            &rules,
-            "public/about.html",
-            "/static/about.html",
-            Duration::from_secs(20),
-        );
-        manifest_goes_to_rebuild(&c, ctx.path(), &rules, "package.json");
-        assert!(
-            c.logs().contains("[filesync] sync: 1 file(s) -> restarted"),
-            "{}",
-            c.logs()
+        app.deletion_disappears("public/about.html", "/static/about.html", DELETE_WITHIN);
+        app.manifest_goes_to_rebuild("package.json");
+        app.logged(
+            "[filesync] sync: 1 file(s) -> restarted",
+            "one synced file, one restart",
         );
     }
 
     #[test]
     fn python_on_base() {
-        let ctx = context("python");
         let debs = filesync_e2e::providers::python_debs().unwrap();
-        let spec = BuildSpec::new(ctx.path())
-            .devmode()
-            .env("E2E_PYTHON_DEBS", debs.to_str().unwrap())
-            .provider(provider("python"));
-        let (c, rules) = start(ctx.path(), spec, "/", "Python v1");
-        let median = edits(&c, ctx.path(), &rules, "message.py", "/", |i| {
+        let app = DevLoop::start(
+            "python",
+            |ctx| {
+                BuildSpec::new(ctx)
+                    .devmode()
+                    .env("E2E_PYTHON_DEBS", debs.to_str().unwrap())
+                    .provider(provider("python"))
+            },
+            "/",
+            "Python v1",
+        );
+        app.edits("python (base)", "message.py", "/", |i| {
             (
                 format!("MESSAGE = \"Hello from Python v{i}\"\n"),
                 format!("Python v{i}"),
             )
         });
-        eprintln!(
-            "save-to-live python (base): median of 5 = {} ms",
-            median.as_millis()
-        );
-        deletion_disappears(
-            &c,
-            ctx.path(),
-            &rules,
-            "templates/page.html",
-            "/page",
-            Duration::from_secs(20),
-        );
-        manifest_goes_to_rebuild(&c, ctx.path(), &rules, "requirements.txt");
+        app.deletion_disappears("templates/page.html", "/page", DELETE_WITHIN);
+        app.manifest_goes_to_rebuild("requirements.txt");
     }
 
     #[test]
     fn php_on_base() {
-        let ctx = context("php");
         let debs = filesync_e2e::providers::php_debs().unwrap();
-        let spec = BuildSpec::new(ctx.path())
-            .devmode()
-            .env("E2E_PHP_DEBS", debs.to_str().unwrap())
-            .provider(provider("php"));
-        let (c, rules) = start(ctx.path(), spec, "/", "PHP v1");
-        let median = edits(&c, ctx.path(), &rules, "src/message.php", "/", |i| {
+        let app = DevLoop::start(
+            "php",
+            |ctx| {
+                BuildSpec::new(ctx)
+                    .devmode()
+                    .env("E2E_PHP_DEBS", debs.to_str().unwrap())
+                    .provider(provider("php"))
+            },
+            "/",
+            "PHP v1",
+        );
+        app.edits("php (base)", "src/message.php", "/", |i| {
             (
                 format!("<?php\n\nreturn 'Hello from PHP v{i}';\n"),
                 format!("PHP v{i}"),
             )
         });
-        eprintln!(
-            "save-to-live php (base): median of 5 = {} ms",
-            median.as_millis()
-        );
-        deletion_disappears(
-            &c,
-            ctx.path(),
-            &rules,
-            "public/about.php",
-            "/about.php",
-            Duration::from_secs(20),
-        );
-        manifest_goes_to_rebuild(&c, ctx.path(), &rules, "composer.json");
-        assert!(
-            c.logs().contains("nothing to reload"),
-            "PHP reads its files on every request, no restart:\n{}",
-            c.logs()
+        app.deletion_disappears("public/about.php", "/about.php", DELETE_WITHIN);
+        app.manifest_goes_to_rebuild("composer.json");
+        app.logged(
+            "nothing to reload",
+            "PHP reads its files on every request, no restart",
         );
     }
 
     #[test]
     fn static_site_on_base() {
-        let ctx = context("static");
-        let spec = BuildSpec::new(ctx.path())
-            .devmode()
-            .provider(provider("static-web"));
-        let (c, rules) = start(ctx.path(), spec, "/", "Static v1");
-        let median = edits(&c, ctx.path(), &rules, "index.html", "/", |i| {
+        let app = DevLoop::start(
+            "static",
+            |ctx| {
+                BuildSpec::new(ctx)
+                    .devmode()
+                    .provider(provider("static-web"))
+            },
+            "/",
+            "Static v1",
+        );
+        app.edits("static (base)", "index.html", "/", |i| {
             (format!("<h1>Static v{i}</h1>\n"), format!("Static v{i}"))
         });
-        eprintln!(
-            "save-to-live static (base): median of 5 = {} ms",
-            median.as_millis()
-        );
-        deletion_disappears(
-            &c,
-            ctx.path(),
-            &rules,
-            "about.html",
-            "/about.html",
-            Duration::from_secs(20),
-        );
-        manifest_goes_to_rebuild(&c, ctx.path(), &rules, "Procfile");
-        assert!(
-            c.logs().contains("nothing to reload"),
-            "static files need no restart:\n{}",
-            c.logs()
-        );
+        app.deletion_disappears("about.html", "/about.html", DELETE_WITHIN);
+        app.manifest_goes_to_rebuild("Procfile");
+        app.logged("nothing to reload", "static files need no restart");
     }
 
     #[test]
     fn go_on_tiny_is_rebuilt_in_the_container() {
-        let ctx = context("go");
-        let spec = BuildSpec::new(ctx.path())
-            .devmode()
-            .run_image("tiny")
-            .provider(provider("go"));
-        let (c, rules) = start(ctx.path(), spec, "/", "Go v1");
+        let app = DevLoop::start(
+            "go",
+            |ctx| {
+                BuildSpec::new(ctx)
+                    .devmode()
+                    .run_image("tiny")
+                    .provider(provider("go"))
+            },
+            "/",
+            "Go v1",
+        );
         for tool in [
             "bin/tar",
             "usr/bin/tar",
@@ -296,99 +287,76 @@ mod dev_loop {
             "bin/bash",
             "usr/bin/bash",
         ] {
-            assert!(!c.has(tool), "tiny must not have /{tool}");
+            assert!(!app.c.has(tool), "tiny must not have /{tool}");
         }
-        let median =
-            edits(&c, ctx.path(), &rules, "message.go", "/", |i| {
-                (
-            format!("package main\n\nfunc message() string {{ return \"Hello from Go v{i}\" }}\n"),
-            format!("Go v{i}"),
-        )
-            });
-        eprintln!(
-            "save-to-live go (tiny, rebuild in the container): median of 5 = {} ms",
-            median.as_millis()
+        let go =
+            |text: &str| format!("package main\n\nfunc message() string {{ return {text} }}\n");
+        app.edits(
+            "go (tiny, rebuild in the container)",
+            "message.go",
+            "/",
+            |i| (go(&format!("\"Hello from Go v{i}\"")), format!("Go v{i}")),
         );
         // A compile error keeps the old version serving…
-        std::fs::write(
-            ctx.path().join("message.go"),
-            "package main\n\nfunc message() string { return oops }\n",
-        )
-        .unwrap();
-        sync(&c, ctx.path(), &rules, &["message.go"], &[]).unwrap();
-        let failed = filesync_e2e::http::wait_for(c.port, "/", Duration::from_secs(120), |_, _| {
-            c.logs().contains("rebuild failed")
+        app.write("message.go", &go("oops"));
+        app.sync(&["message.go"], &[]);
+        let failed = wait_for(app.c.port, "/", Duration::from_secs(120), |_, _| {
+            app.c.logs().contains("rebuild failed")
         });
-        assert!(failed.is_ok(), "{}", c.logs());
-        let still = filesync_e2e::http::get(c.port, "/").unwrap();
+        assert!(failed.is_ok(), "{}", app.c.logs());
+        let still = filesync_e2e::http::get(app.c.port, "/").unwrap();
         assert!(
             still.1.contains("Go v6"),
             "old version keeps serving: {still:?}"
         );
-        assert!(
-            c.logs().contains("undefined: oops"),
-            "the compiler error is shown:\n{}",
-            c.logs()
-        );
+        app.logged("undefined: oops", "the compiler error is shown");
         // …and fixing it brings the new one.
-        std::fs::write(
-            ctx.path().join("message.go"),
-            "package main\n\nfunc message() string { return \"Hello from Go fixed\" }\n",
-        )
-        .unwrap();
-        sync(&c, ctx.path(), &rules, &["message.go"], &[]).unwrap();
-        let fixed = wait_for(c.port, "/", Duration::from_secs(120), |s, b| {
+        app.write("message.go", &go("\"Hello from Go fixed\""));
+        app.sync(&["message.go"], &[]);
+        let fixed = wait_for(app.c.port, "/", Duration::from_secs(120), |s, b| {
             s == 200 && b.contains("Go fixed")
         });
-        assert!(fixed.is_ok(), "{fixed:?}\n{}", c.logs());
+        assert!(fixed.is_ok(), "{fixed:?}\n{}", app.c.logs());
         // Deleting a source file is synced too, and the rebuild drops its
         // handler.
-        deletion_disappears(
-            &c,
-            ctx.path(),
-            &rules,
-            "about.go",
-            "/about",
-            Duration::from_secs(120),
-        );
-        manifest_goes_to_rebuild(&c, ctx.path(), &rules, "go.mod");
+        app.deletion_disappears("about.go", "/about", Duration::from_secs(120));
+        app.manifest_goes_to_rebuild("go.mod");
     }
 
     #[test]
     fn java_on_base_is_rebuilt_with_maven_in_the_container() {
-        let ctx = context("java");
-        let inputs = filesync_e2e::providers::java_inputs(ctx.path()).unwrap();
-        let spec = BuildSpec::new(ctx.path())
-            .devmode()
-            .env("E2E_JAVA_INPUTS", inputs.to_str().unwrap())
-            .provider(provider("java"));
-        let (c, rules) = start(ctx.path(), spec, "/", "Java v1");
+        let app = DevLoop::start(
+            "java",
+            |ctx| {
+                let inputs = filesync_e2e::providers::java_inputs(ctx).unwrap();
+                BuildSpec::new(ctx)
+                    .devmode()
+                    .env("E2E_JAVA_INPUTS", inputs.to_str().unwrap())
+                    .provider(provider("java"))
+            },
+            "/",
+            "Java v1",
+        );
         let rel = "src/main/java/example/Message.java";
-        let median = edits(&c, ctx.path(), &rules, rel, "/", |i| {
-            (
-            format!(
-                "package example;\n\nfinal class Message {{\n  static final String TEXT = \"Hello from Java v{i}\";\n\n  private Message() {{}}\n}}\n"
-            ),
-            format!("Java v{i}"),
-        )
-        });
-        eprintln!(
-            "save-to-live java (base, mvn -o package in the container): median of 5 = {} ms",
-            median.as_millis()
+        app.edits(
+            "java (base, mvn -o package in the container)",
+            rel,
+            "/",
+            |i| {
+                (
+                    format!(
+                        "package example;\n\nfinal class Message {{\n  static final String TEXT = \"Hello from Java v{i}\";\n\n  private Message() {{}}\n}}\n"
+                    ),
+                    format!("Java v{i}"),
+                )
+            },
         );
-        assert!(
-            c.logs().contains("mvn -o -q package -DskipTests"),
-            "rebuilt with Maven:\n{}",
-            c.logs()
-        );
-        deletion_disappears(
-            &c,
-            ctx.path(),
-            &rules,
+        app.logged("mvn -o -q package -DskipTests", "rebuilt with Maven");
+        app.deletion_disappears(
             "src/main/resources/public/about.html",
             "/static/about.html",
-            Duration::from_secs(20),
+            DELETE_WITHIN,
         );
-        manifest_goes_to_rebuild(&c, ctx.path(), &rules, "pom.xml");
+        app.manifest_goes_to_rebuild("pom.xml");
     }
 }
