@@ -47,23 +47,27 @@ mod dev_loop {
     }
 
     impl DevLoop {
-        /// Builds `example` with `spec(context)` and runs it until `path`
-        /// serves `v1`.
+        /// Builds `example` in dev mode with the `provider_name` test
+        /// buildpack (plus what `extra` adds for this app) and runs it until
+        /// its page serves `v1`.
         fn start(
             example: &str,
-            spec: impl FnOnce(&Path) -> BuildSpec,
-            path: &str,
+            provider_name: &str,
             v1: &str,
+            extra: impl FnOnce(BuildSpec, &Path) -> BuildSpec,
         ) -> Self {
             let ctx = context(example);
-            let out = Harness::get().build(&spec(ctx.path())).unwrap();
+            let spec = BuildSpec::new(ctx.path())
+                .devmode()
+                .provider(provider(provider_name));
+            let out = Harness::get().build(&extra(spec, ctx.path())).unwrap();
             let image = out
                 .image
                 .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
             let rules = rules_of(&image.labels().unwrap());
             assert!(!rules.is_empty(), "the image carries sync rules");
             let c = Container::start(&image, &[]).unwrap();
-            let up = wait_for(c.port, path, Duration::from_secs(120), |s, b| {
+            let up = wait_for(c.port, PAGE, Duration::from_secs(120), |s, b| {
                 s == 200 && b.contains(v1)
             });
             assert!(
@@ -84,15 +88,9 @@ mod dev_loop {
         }
 
         /// Edits `rel` five times (`make(i)` → content, expecting
-        /// `marker(i)` at `path`) and prints the median save-to-live (sync
+        /// `marker(i)` on the page) and prints the median save-to-live (sync
         /// start → new content) as `save-to-live LABEL: median of 5`.
-        fn edits(
-            &self,
-            label: &str,
-            rel: &str,
-            path: &str,
-            make: impl Fn(usize) -> (String, String),
-        ) {
+        fn edits(&self, label: &str, rel: &str, make: impl Fn(usize) -> (String, String)) {
             let mut times = Vec::new();
             for i in 2..=6 {
                 let (content, marker) = make(i);
@@ -103,7 +101,7 @@ mod dev_loop {
                     matches!(d, Decision::Synced(_)),
                     "{rel} must be synced, not rebuilt"
                 );
-                let got = wait_for(self.c.port, path, Duration::from_secs(120), |s, b| {
+                let got = wait_for(self.c.port, PAGE, Duration::from_secs(120), |s, b| {
                     s == 200 && b.contains(&marker)
                 });
                 assert!(
@@ -170,15 +168,13 @@ mod dev_loop {
 
     const DELETE_WITHIN: Duration = Duration::from_secs(20);
 
+    /// Where every example shows the text its edits change.
+    const PAGE: &str = "/";
+
     #[test]
     fn node_on_base() {
-        let app = DevLoop::start(
-            "node",
-            |ctx| BuildSpec::new(ctx).devmode().provider(provider("node")),
-            "/",
-            "Node.js v1",
-        );
-        app.edits("node (base)", "lib/message.js", "/", |i| {
+        let app = DevLoop::start("node", "node", "Node.js v1", |spec, _| spec);
+        app.edits("node (base)", "lib/message.js", |i| {
             (
                 format!("module.exports = \"Hello from Node.js v{i}\";\n"),
                 format!("Node.js v{i}"),
@@ -195,18 +191,10 @@ mod dev_loop {
     #[test]
     fn python_on_base() {
         let debs = filesync_e2e::providers::python_debs().unwrap();
-        let app = DevLoop::start(
-            "python",
-            |ctx| {
-                BuildSpec::new(ctx)
-                    .devmode()
-                    .env("E2E_PYTHON_DEBS", debs.to_str().unwrap())
-                    .provider(provider("python"))
-            },
-            "/",
-            "Python v1",
-        );
-        app.edits("python (base)", "message.py", "/", |i| {
+        let app = DevLoop::start("python", "python", "Python v1", |spec, _| {
+            spec.env("E2E_PYTHON_DEBS", debs.to_str().unwrap())
+        });
+        app.edits("python (base)", "message.py", |i| {
             (
                 format!("MESSAGE = \"Hello from Python v{i}\"\n"),
                 format!("Python v{i}"),
@@ -219,18 +207,10 @@ mod dev_loop {
     #[test]
     fn php_on_base() {
         let debs = filesync_e2e::providers::php_debs().unwrap();
-        let app = DevLoop::start(
-            "php",
-            |ctx| {
-                BuildSpec::new(ctx)
-                    .devmode()
-                    .env("E2E_PHP_DEBS", debs.to_str().unwrap())
-                    .provider(provider("php"))
-            },
-            "/",
-            "PHP v1",
-        );
-        app.edits("php (base)", "src/message.php", "/", |i| {
+        let app = DevLoop::start("php", "php", "PHP v1", |spec, _| {
+            spec.env("E2E_PHP_DEBS", debs.to_str().unwrap())
+        });
+        app.edits("php (base)", "src/message.php", |i| {
             (
                 format!("<?php\n\nreturn 'Hello from PHP v{i}';\n"),
                 format!("PHP v{i}"),
@@ -246,17 +226,8 @@ mod dev_loop {
 
     #[test]
     fn static_site_on_base() {
-        let app = DevLoop::start(
-            "static",
-            |ctx| {
-                BuildSpec::new(ctx)
-                    .devmode()
-                    .provider(provider("static-web"))
-            },
-            "/",
-            "Static v1",
-        );
-        app.edits("static (base)", "index.html", "/", |i| {
+        let app = DevLoop::start("static", "static-web", "Static v1", |spec, _| spec);
+        app.edits("static (base)", "index.html", |i| {
             (format!("<h1>Static v{i}</h1>\n"), format!("Static v{i}"))
         });
         app.deletion_disappears("about.html", "/about.html", DELETE_WITHIN);
@@ -266,17 +237,7 @@ mod dev_loop {
 
     #[test]
     fn go_on_tiny_is_rebuilt_in_the_container() {
-        let app = DevLoop::start(
-            "go",
-            |ctx| {
-                BuildSpec::new(ctx)
-                    .devmode()
-                    .run_image("tiny")
-                    .provider(provider("go"))
-            },
-            "/",
-            "Go v1",
-        );
+        let app = DevLoop::start("go", "go", "Go v1", |spec, _| spec.run_image("tiny"));
         for tool in [
             "bin/tar",
             "usr/bin/tar",
@@ -291,20 +252,17 @@ mod dev_loop {
         }
         let go =
             |text: &str| format!("package main\n\nfunc message() string {{ return {text} }}\n");
-        app.edits(
-            "go (tiny, rebuild in the container)",
-            "message.go",
-            "/",
-            |i| (go(&format!("\"Hello from Go v{i}\"")), format!("Go v{i}")),
-        );
+        app.edits("go (tiny, rebuild in the container)", "message.go", |i| {
+            (go(&format!("\"Hello from Go v{i}\"")), format!("Go v{i}"))
+        });
         // A compile error keeps the old version serving…
         app.write("message.go", &go("oops"));
         app.sync(&["message.go"], &[]);
-        let failed = wait_for(app.c.port, "/", Duration::from_secs(120), |_, _| {
+        let failed = wait_for(app.c.port, PAGE, Duration::from_secs(120), |_, _| {
             app.c.logs().contains("rebuild failed")
         });
         assert!(failed.is_ok(), "{}", app.c.logs());
-        let still = filesync_e2e::http::get(app.c.port, "/").unwrap();
+        let still = filesync_e2e::http::get(app.c.port, PAGE).unwrap();
         assert!(
             still.1.contains("Go v6"),
             "old version keeps serving: {still:?}"
@@ -313,7 +271,7 @@ mod dev_loop {
         // …and fixing it brings the new one.
         app.write("message.go", &go("\"Hello from Go fixed\""));
         app.sync(&["message.go"], &[]);
-        let fixed = wait_for(app.c.port, "/", Duration::from_secs(120), |s, b| {
+        let fixed = wait_for(app.c.port, PAGE, Duration::from_secs(120), |s, b| {
             s == 200 && b.contains("Go fixed")
         });
         assert!(fixed.is_ok(), "{fixed:?}\n{}", app.c.logs());
@@ -325,23 +283,14 @@ mod dev_loop {
 
     #[test]
     fn java_on_base_is_rebuilt_with_maven_in_the_container() {
-        let app = DevLoop::start(
-            "java",
-            |ctx| {
-                let inputs = filesync_e2e::providers::java_inputs(ctx).unwrap();
-                BuildSpec::new(ctx)
-                    .devmode()
-                    .env("E2E_JAVA_INPUTS", inputs.to_str().unwrap())
-                    .provider(provider("java"))
-            },
-            "/",
-            "Java v1",
-        );
+        let app = DevLoop::start("java", "java", "Java v1", |spec, ctx| {
+            let inputs = filesync_e2e::providers::java_inputs(ctx).unwrap();
+            spec.env("E2E_JAVA_INPUTS", inputs.to_str().unwrap())
+        });
         let rel = "src/main/java/example/Message.java";
         app.edits(
             "java (base, mvn -o package in the container)",
             rel,
-            "/",
             |i| {
                 (
                     format!(
