@@ -619,7 +619,7 @@ http.createServer((req, res) => {
         // tick (2 s): the supervisor does not keep a big sync's peak.
         let mut rss1 = rss_peak;
         wait_until(Duration::from_secs(8), || {
-            rss1 = usage(r.pid()).1;
+            rss1 = status_kib(r.pid(), "VmRSS:");
             rss1 < rss0 + 4096
         });
         let on_disk = tree(&app);
