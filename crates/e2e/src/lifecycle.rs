@@ -154,8 +154,7 @@ impl Harness {
             std::fs::write(w.join("platform/env").join(k), v)?;
         }
         let mut group = Vec::new();
-        let mut bps: Vec<(PathBuf, bool)> =
-            vec![(repo_root().join("crates/e2e/buildpacks/procfile"), false)];
+        let mut bps: Vec<(PathBuf, bool)> = vec![(crate::providers::stage("procfile")?, false)];
         bps.extend(spec.providers.iter().map(|p| (p.clone(), false)));
         if spec.with_filesync {
             bps.push((self.buildpack_dir().to_path_buf(), true));

@@ -1,13 +1,29 @@
-//! Inputs of the test-only provider buildpacks that the harness prepares
-//! on the host (no network inside builds).
+//! The test-only provider buildpacks (`crates/e2e/buildpacks/<name>`),
+//! staged self-contained: each carries under `vendor/` what its build
+//! installs, prepared here on the host (builds have no network, and in a
+//! builder image no host paths or tools either).
+//!
+//! | provider   | `vendor/` payload                                          |
+//! |------------|------------------------------------------------------------|
+//! | node       | `node/bin/node`: the host's node binary                    |
+//! | python     | `python/`: [`PYTHON_DEBS`] extracted                       |
+//! | php        | `php/`: [`PHP_DEBS`] extracted                             |
+//! | go         | `go/`: the host's Go toolchain (GOROOT of /usr/local/go)   |
+//! | java       | `jdk/`, `maven/`, `m2/repository`: host JDK and Maven, and |
+//! |            | an offline Maven repository for `examples/java`            |
+//! | static-web | `static-web`: the server, built statically with host Go    |
+//! | procfile   | none                                                       |
 
-use crate::tools::{run, work_dir};
-use std::path::PathBuf;
+use crate::tools::{repo_root, run, work_dir};
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
-/// Debian's Python 3.11 and its libraries, for the `e2e/python` provider
-/// (passed to it as the platform env `E2E_PYTHON_DEBS`). Downloaded once
-/// with `apt-get download` into `.work/debs/python`.
+/// Debian's Python 3.11 and its libraries, for the `e2e/python` provider.
+/// Downloaded once with `apt-get download` into `.work/debs/python`.
 pub const PYTHON_DEBS: &[&str] = &[
     "python3.11-minimal",
     "libpython3.11-minimal",
@@ -31,9 +47,9 @@ pub const PYTHON_DEBS: &[&str] = &[
 
 /// Debian's PHP 8.2 CLI and the libraries it links that the base run
 /// image lacks (libssl, zlib and libpcre2 it has), for the `e2e/php`
-/// provider (platform env `E2E_PHP_DEBS`). Only the `php` binary is used:
-/// the extensions of php8.2-common would be loaded from `/etc/php`, which
-/// the layer does not provide, and `php -S` needs none of them.
+/// provider. Only the `php` binary is used: the extensions of
+/// php8.2-common would be loaded from `/etc/php`, which the layer does not
+/// provide, and `php -S` needs none of them.
 pub const PHP_DEBS: &[&str] = &[
     "php8.2-cli",
     "libxml2",
@@ -43,12 +59,376 @@ pub const PHP_DEBS: &[&str] = &[
     "libargon2-1",
 ];
 
-pub fn python_debs() -> anyhow::Result<PathBuf> {
-    debs("python", PYTHON_DEBS)
+/// The Java example whose dependencies the `e2e/java` provider's offline
+/// Maven repository holds.
+const JAVA_PROJECT: &str = "examples/java";
+
+/// Libraries the node binary may link: the run images have these.
+const NODE_LIBS: &[&str] = &[
+    "linux-vdso.so",
+    "ld-linux-x86-64.so",
+    "libc.so",
+    "libstdc++.so",
+    "libgcc_s.so",
+    "libm.so",
+    "libdl.so",
+    "libpthread.so",
+];
+
+/// Where the key of a staged provider is recorded, inside it.
+const STAMP: &str = ".staged";
+
+/// The provider buildpack `name`, staged as `.work/providers/<name>/`: a
+/// copy of `crates/e2e/buildpacks/<name>/` plus its `vendor/` payload, all
+/// readable by everyone (builds run as another user). Cached, keyed by a
+/// hash of the buildpack's files and the payload's inputs; restaged when
+/// they change. Safe to call from several threads and processes at once.
+pub fn stage(name: &str) -> anyhow::Result<PathBuf> {
+    // One stager per provider in this process; other processes race
+    // through the rename below.
+    static LOCKS: Mutex<Option<HashMap<String, Arc<Mutex<()>>>>> = Mutex::new(None);
+    let lock = LOCKS
+        .lock()
+        .unwrap()
+        .get_or_insert_with(HashMap::new)
+        .entry(name.to_string())
+        .or_default()
+        .clone();
+    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+
+    let src = repo_root().join("crates/e2e/buildpacks").join(name);
+    anyhow::ensure!(
+        src.join("buildpack.toml").is_file(),
+        "no provider buildpack {}",
+        src.display()
+    );
+    let key = stage_key(name, &src)?;
+    let root = work_dir().join("providers");
+    let target = root.join(name);
+    if staged_key(&target).as_deref() == Some(key.as_str()) {
+        return Ok(target);
+    }
+    std::fs::create_dir_all(&root)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .tempdir_in(&root)?;
+    let dir = tmp.path();
+    run(Command::new("cp").arg("-a").arg(src.join(".")).arg(dir))?;
+    let vendor = dir.join("vendor");
+    payload(name, &vendor).with_context(|| format!("staging the {name} provider's payload"))?;
+    std::fs::write(dir.join(STAMP), &key)?;
+    run(Command::new("chmod").args(["-R", "a+rX"]).arg(dir))?;
+
+    let staged = tmp.keep();
+    for _ in 0..5 {
+        match std::fs::rename(&staged, &target) {
+            Ok(()) => return Ok(target),
+            Err(e) => {
+                if staged_key(&target).as_deref() == Some(key.as_str()) {
+                    // Another process staged the same meanwhile: keep it.
+                    std::fs::remove_dir_all(&staged)?;
+                    return Ok(target);
+                }
+                if !target.exists() {
+                    let _ = std::fs::remove_dir_all(&staged);
+                    return Err(e).context(format!("renaming to {}", target.display()));
+                }
+                // A stale staging: move it aside, then retry.
+                let old = root.join(format!(".{name}.old-{}-{}", std::process::id(), unique()));
+                if std::fs::rename(&target, &old).is_ok() {
+                    let _ = std::fs::remove_dir_all(&old);
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&staged);
+    bail!("could not install {}", target.display())
 }
 
-pub fn php_debs() -> anyhow::Result<PathBuf> {
-    debs("php", PHP_DEBS)
+/// The key recorded in a staged provider, if any.
+fn staged_key(dir: &Path) -> Option<String> {
+    std::fs::read_to_string(dir.join(STAMP)).ok()
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// Hash of the buildpack's files (path, mode, content) and of what its
+/// payload is made from.
+fn stage_key(name: &str, src: &Path) -> anyhow::Result<String> {
+    let mut h = Sha256::new();
+    let mut files = Vec::new();
+    walk(src, &mut files)?;
+    files.sort();
+    for f in &files {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(f)?;
+        h.update(f.strip_prefix(src)?.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update(format!("{:o}", meta.permissions().mode()).as_bytes());
+        h.update([0]);
+        if meta.file_type().is_symlink() {
+            h.update(std::fs::read_link(f)?.to_string_lossy().as_bytes());
+        } else {
+            h.update(std::fs::read(f)?);
+        }
+        h.update([0]);
+    }
+    h.update(b"payload\0");
+    h.update(payload_inputs(name)?.as_bytes());
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// Every file (and symlink) under `dir`.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if std::fs::symlink_metadata(&path)?.is_dir() {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Path, size and modification time of `path`: enough to notice a changed
+/// host tool without hashing hundreds of megabytes.
+fn fingerprint(path: &Path) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let mtime = meta
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    Ok(format!("{} {} {mtime}\n", path.display(), meta.len()))
+}
+
+/// What a provider's payload is made from, as text for its key.
+fn payload_inputs(name: &str) -> anyhow::Result<String> {
+    Ok(match name {
+        "node" => fingerprint(&host_node()?)?,
+        "python" => PYTHON_DEBS.join("\n"),
+        "php" => PHP_DEBS.join("\n"),
+        "go" | "static-web" => {
+            let goroot = host_goroot()?;
+            format!(
+                "{}{}",
+                fingerprint(&goroot.join("VERSION"))?,
+                fingerprint(&goroot.join("bin/go"))?
+            )
+        }
+        "java" => {
+            let (java_home, maven_home) = java_homes()?;
+            format!(
+                "{}{}{}pom {:016x}\n",
+                fingerprint(&java_home.join("release"))?,
+                fingerprint(&java_home.join("lib/modules"))?,
+                fingerprint(&maven_home.join("bin/mvn"))?,
+                pom_hash()?
+            )
+        }
+        _ => String::new(),
+    })
+}
+
+/// Fills `vendor` (not yet existing) with provider `name`'s payload.
+fn payload(name: &str, vendor: &Path) -> anyhow::Result<()> {
+    match name {
+        "node" => {
+            let node = host_node()?;
+            check_node_libs(&node)?;
+            std::fs::create_dir_all(vendor.join("node/bin"))?;
+            std::fs::copy(&node, vendor.join("node/bin/node"))?;
+        }
+        "python" => extract(&debs("python", PYTHON_DEBS)?, &vendor.join("python"))?,
+        "php" => extract(&debs("php", PHP_DEBS)?, &vendor.join("php"))?,
+        "go" => {
+            let goroot = host_goroot()?;
+            std::fs::create_dir_all(vendor)?;
+            run(Command::new("cp")
+                .arg("-a")
+                .arg(&goroot)
+                .arg(vendor.join("go")))?;
+            for d in ["test", "doc", "api"] {
+                let p = vendor.join("go").join(d);
+                if p.exists() {
+                    std::fs::remove_dir_all(p)?;
+                }
+            }
+        }
+        "static-web" => {
+            std::fs::create_dir_all(vendor)?;
+            let tmp = tempfile::tempdir()?;
+            let src = repo_root().join("crates/e2e/buildpacks/static-web/src/main.go");
+            std::fs::copy(src, tmp.path().join("main.go"))?;
+            std::fs::write(tmp.path().join("go.mod"), "module static-web\n\ngo 1.22\n")?;
+            for d in ["cache", "path"] {
+                std::fs::create_dir(tmp.path().join(d))?;
+            }
+            let out = vendor.join("static-web");
+            let res = run(Command::new(host_goroot()?.join("bin/go"))
+                .args(["build", "-trimpath", "-o"])
+                .arg(&out)
+                .arg(".")
+                .env("GOTOOLCHAIN", "local")
+                .env("CGO_ENABLED", "0")
+                .env("GOFLAGS", "-buildvcs=false")
+                .env("GOCACHE", tmp.path().join("cache"))
+                .env("GOPATH", tmp.path().join("path"))
+                .current_dir(tmp.path()));
+            // The module cache is read-only; let the temp dir go.
+            let _ = Command::new("chmod")
+                .args(["-R", "u+w"])
+                .arg(tmp.path())
+                .status();
+            res?;
+        }
+        "java" => {
+            let (java_home, maven_home) = java_homes()?;
+            for d in ["jdk", "maven", "m2"] {
+                std::fs::create_dir_all(vendor.join(d))?;
+            }
+            // Dereference Debian's symlinks into /etc; its src.zip link
+            // dangles.
+            copy_dereferenced(&java_home, &vendor.join("jdk"), &["./lib/src.zip"])?;
+            copy_dereferenced(&maven_home, &vendor.join("maven"), &[])?;
+            run(Command::new("cp")
+                .arg("-a")
+                .arg(m2_repository()?)
+                .arg(vendor.join("m2/repository")))?;
+        }
+        "procfile" => {}
+        other => bail!("unknown provider {other}"),
+    }
+    Ok(())
+}
+
+/// `tar --dereference` of `from` into `to`.
+fn copy_dereferenced(from: &Path, to: &Path, exclude: &[&str]) -> anyhow::Result<()> {
+    let mut pack = Command::new("tar");
+    pack.arg("-C").arg(from).arg("--dereference");
+    for e in exclude {
+        pack.arg(format!("--exclude={e}"));
+    }
+    pack.args(["-cf", "-", "."])
+        .stdout(std::process::Stdio::piped());
+    let mut child = pack.spawn().context("starting tar")?;
+    let stdout = child.stdout.take().unwrap();
+    let unpacked = Command::new("tar")
+        .arg("-C")
+        .arg(to)
+        .arg("-xf")
+        .arg("-")
+        .stdin(stdout)
+        .status()?;
+    let packed = child.wait()?;
+    anyhow::ensure!(
+        packed.success() && unpacked.success(),
+        "copying {} to {}: tar {packed} / {unpacked}",
+        from.display(),
+        to.display()
+    );
+    Ok(())
+}
+
+/// The host's node binary, symlinks resolved.
+fn host_node() -> anyhow::Result<PathBuf> {
+    let out = run(Command::new("sh").args(["-c", "readlink -f \"$(command -v node)\""]))
+        .context("finding the host's node")?;
+    let path = PathBuf::from(String::from_utf8(out.stdout)?.trim());
+    anyhow::ensure!(path.is_file(), "no node on the host's PATH");
+    Ok(path)
+}
+
+/// Fails unless `node` links only libraries the run images have.
+fn check_node_libs(node: &Path) -> anyhow::Result<()> {
+    let out = run(Command::new("ldd").arg(node))?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let lib = line.split_whitespace().next().unwrap_or("");
+        let lib = lib.rsplit('/').next().unwrap_or(lib);
+        if !lib.is_empty() && !NODE_LIBS.iter().any(|l| lib.starts_with(l)) {
+            bail!(
+                "{} links {lib}, which the run images lack:\n{}",
+                node.display(),
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// GOROOT of the host's Go (`/usr/local/go`).
+fn host_goroot() -> anyhow::Result<PathBuf> {
+    let go = std::fs::canonicalize("/usr/local/go/bin/go").context("the host's Go")?;
+    go.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .context("GOROOT of /usr/local/go/bin/go")
+}
+
+/// The homes of the host's JDK and Maven.
+fn java_homes() -> anyhow::Result<(PathBuf, PathBuf)> {
+    let home = |tool: &str| -> anyhow::Result<PathBuf> {
+        let bin = std::fs::canonicalize(crate::tools::tool(tool))?;
+        bin.parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .with_context(|| format!("home of the host's {tool}"))
+    };
+    Ok((home("java")?, home("mvn")?))
+}
+
+/// FNV-1a of the Java example's pom.xml.
+fn pom_hash() -> anyhow::Result<u64> {
+    let pom =
+        std::fs::read(repo_root().join(JAVA_PROJECT).join("pom.xml")).context("reading pom.xml")?;
+    Ok(pom.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    }))
+}
+
+/// An offline Maven repository holding what `mvn package` of the Java
+/// example needs, filled once from Maven Central into
+/// `.work/java/<pom hash>/m2/repository`.
+fn m2_repository() -> anyhow::Result<PathBuf> {
+    let dir = work_dir().join(format!("java/{:016x}", pom_hash()?));
+    let repo = dir.join("m2/repository");
+    if repo.is_dir() {
+        return Ok(repo);
+    }
+    let (java_home, _) = java_homes()?;
+    std::fs::create_dir_all(work_dir().join("java"))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".m2.tmp-")
+        .tempdir_in(work_dir().join("java"))?;
+    // A throwaway copy: the build must not leave target/ in the example.
+    let scratch = tempfile::tempdir()?;
+    let project = repo_root().join(JAVA_PROJECT);
+    std::fs::copy(project.join("pom.xml"), scratch.path().join("pom.xml"))?;
+    run(Command::new("cp")
+        .arg("-a")
+        .arg(project.join("src"))
+        .arg(scratch.path()))?;
+    run(Command::new(crate::tools::tool("mvn"))
+        .args(["-q", "-B", "package", "-DskipTests"])
+        .arg(format!(
+            "-Dmaven.repo.local={}",
+            tmp.path().join("m2/repository").display()
+        ))
+        .env("JAVA_HOME", &java_home)
+        .current_dir(scratch.path()))?;
+    let filled = tmp.keep();
+    if std::fs::rename(&filled, &dir).is_err() {
+        // Filled by another process meanwhile (or a broken leftover).
+        let _ = std::fs::remove_dir_all(&filled);
+        anyhow::ensure!(repo.is_dir(), "{} is not a Maven repository", dir.display());
+    }
+    Ok(repo)
 }
 
 /// Downloads `packages` with `apt-get download` into `.work/debs/<name>`,
@@ -57,69 +437,60 @@ fn debs(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
     let dir = work_dir().join("debs").join(name);
     let done = dir.join(".complete");
     let want = packages.join("\n");
-    if std::fs::read_to_string(&done).ok().as_deref() != Some(want.as_str()) {
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
+    if std::fs::read_to_string(&done).ok().as_deref() == Some(want.as_str()) {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(work_dir().join("debs"))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .tempdir_in(work_dir().join("debs"))?;
+    let mut cmd = Command::new("apt-get");
+    cmd.arg("download")
+        .arg("-qq")
+        .args(packages)
+        .current_dir(tmp.path());
+    if run(&mut cmd).is_err() {
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(&mut cmd)?;
+    }
+    std::fs::write(tmp.path().join(".complete"), &want)?;
+    let fresh = tmp.keep();
+    if dir.exists() && std::fs::read_to_string(&done).ok().as_deref() != Some(want.as_str()) {
+        let old = work_dir().join("debs").join(format!(
+            ".{name}.old-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        if std::fs::rename(&dir, &old).is_ok() {
+            let _ = std::fs::remove_dir_all(&old);
         }
-        std::fs::create_dir_all(&dir)?;
-        let mut cmd = Command::new("apt-get");
-        cmd.arg("download")
-            .arg("-qq")
-            .args(packages)
-            .current_dir(&dir);
-        if run(&mut cmd).is_err() {
-            run(Command::new("apt-get").args(["update", "-qq"]))?;
-            run(&mut cmd)?;
-        }
-        std::fs::write(&done, want)?;
+    }
+    if std::fs::rename(&fresh, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&fresh);
+        anyhow::ensure!(
+            std::fs::read_to_string(&done).ok().as_deref() == Some(want.as_str()),
+            "could not install {}",
+            dir.display()
+        );
     }
     Ok(dir)
 }
 
-/// Inputs of the `e2e/java` provider (platform env `E2E_JAVA_INPUTS`): the
-/// host's JDK and Maven (their homes, in `java_home`/`maven_home`) and an
-/// offline Maven repository holding what `mvn package` of `project` needs,
-/// filled once from Maven Central into `.work/java/<pom hash>/m2`.
-pub fn java_inputs(project: &std::path::Path) -> anyhow::Result<PathBuf> {
-    use anyhow::Context;
-    let pom = std::fs::read(project.join("pom.xml")).context("reading pom.xml")?;
-    let hash = pom.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    });
-    let dir = work_dir().join(format!("java/{hash:016x}"));
-    let done = dir.join(".complete");
-    if done.exists() {
-        return Ok(dir);
+/// Extracts every `.deb` in `debs` into `to` with `dpkg-deb -x`.
+fn extract(debs: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    let mut found = 0;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(debs)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for deb in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+    {
+        run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(to))?;
+        found += 1;
     }
-    let java = std::fs::canonicalize(crate::tools::tool("java"))?;
-    let java_home = java
-        .parent()
-        .and_then(|bin| bin.parent())
-        .context("JAVA_HOME of the host's java")?;
-    let mvn = std::fs::canonicalize(crate::tools::tool("mvn"))?;
-    let maven_home = mvn
-        .parent()
-        .and_then(|bin| bin.parent())
-        .context("home of the host's mvn")?;
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("m2"))?;
-    std::fs::write(dir.join("java_home"), java_home.to_str().unwrap())?;
-    std::fs::write(dir.join("maven_home"), maven_home.to_str().unwrap())?;
-    // A throwaway copy: the build must not leave target/ in the example.
-    let scratch = tempfile::tempdir()?;
-    std::fs::copy(project.join("pom.xml"), scratch.path().join("pom.xml"))?;
-    run(Command::new("cp")
-        .arg("-a")
-        .arg(project.join("src"))
-        .arg(scratch.path()))?;
-    run(Command::new(&mvn)
-        .args(["-q", "-B", "package", "-DskipTests"])
-        .arg(format!(
-            "-Dmaven.repo.local={}",
-            dir.join("m2/repository").display()
-        ))
-        .env("JAVA_HOME", java_home)
-        .current_dir(scratch.path()))?;
-    std::fs::write(&done, "")?;
-    Ok(dir)
+    anyhow::ensure!(found > 0, "no .deb in {}", debs.display());
+    Ok(())
 }

@@ -34,8 +34,9 @@ mod dev_loop {
         dir
     }
 
+    /// The `name` test provider buildpack, staged with its payload.
     fn provider(name: &str) -> std::path::PathBuf {
-        repo_root().join("crates/e2e/buildpacks").join(name)
+        filesync_e2e::providers::stage(name).unwrap()
     }
 
     /// One example app running in a container, with its Skaffold context
@@ -190,10 +191,7 @@ mod dev_loop {
 
     #[test]
     fn python_on_base() {
-        let debs = filesync_e2e::providers::python_debs().unwrap();
-        let app = DevLoop::start("python", "python", "Python v1", |spec, _| {
-            spec.env("E2E_PYTHON_DEBS", debs.to_str().unwrap())
-        });
+        let app = DevLoop::start("python", "python", "Python v1", |spec, _| spec);
         app.edits("python (base)", "message.py", |i| {
             (
                 format!("MESSAGE = \"Hello from Python v{i}\"\n"),
@@ -206,10 +204,7 @@ mod dev_loop {
 
     #[test]
     fn php_on_base() {
-        let debs = filesync_e2e::providers::php_debs().unwrap();
-        let app = DevLoop::start("php", "php", "PHP v1", |spec, _| {
-            spec.env("E2E_PHP_DEBS", debs.to_str().unwrap())
-        });
+        let app = DevLoop::start("php", "php", "PHP v1", |spec, _| spec);
         app.edits("php (base)", "src/message.php", |i| {
             (
                 format!("<?php\n\nreturn 'Hello from PHP v{i}';\n"),
@@ -283,10 +278,7 @@ mod dev_loop {
 
     #[test]
     fn java_on_base_is_rebuilt_with_maven_in_the_container() {
-        let app = DevLoop::start("java", "java", "Java v1", |spec, ctx| {
-            let inputs = filesync_e2e::providers::java_inputs(ctx).unwrap();
-            spec.env("E2E_JAVA_INPUTS", inputs.to_str().unwrap())
-        });
+        let app = DevLoop::start("java", "java", "Java v1", |spec, _| spec);
         let rel = "src/main/java/example/Message.java";
         app.edits(
             "java (base, mvn -o package in the container)",

@@ -5,15 +5,14 @@
 
 use filesync_e2e::container::Container;
 use filesync_e2e::http::wait_for;
-use filesync_e2e::tools::repo_root;
+use filesync_e2e::providers::stage;
 use filesync_e2e::{BuildSpec, Harness};
 use std::time::Duration;
 
 #[test]
 fn production_build_runs_web_as_default_and_serves() {
     let h = Harness::get();
-    let mut spec =
-        BuildSpec::new("examples/node").provider(repo_root().join("crates/e2e/buildpacks/node"));
+    let mut spec = BuildSpec::new("examples/node").provider(stage("node").unwrap());
     spec.with_filesync = false;
     let out = h.build(&spec).unwrap();
     let image = out

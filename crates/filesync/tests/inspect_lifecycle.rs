@@ -4,7 +4,7 @@
 //! the registry, an OCI layout and a docker-save tarball, and the legacy
 //! rules present exactly when the Platform API is below 0.9 (DESIGN §3).
 
-use filesync_e2e::tools::repo_root;
+use filesync_e2e::providers::stage;
 use filesync_e2e::{BuildSpec, Harness};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -30,9 +30,10 @@ fn lifecycle_images_report_the_same_from_registry_layout_and_tarball() {
         "/tests/fixtures/inspect/labeler-buildpack"
     );
     let rules = json!([{"src": "**/*.js", "dest": "/workspace"}]);
+    let node = stage("node").unwrap();
     for (api, legacy) in [("0.8", rules.clone()), ("0.13", Value::Null)] {
         let mut spec = BuildSpec::new("examples/node")
-            .provider(repo_root().join("crates/e2e/buildpacks/node"))
+            .provider(node.clone())
             .provider(labeler)
             .platform_api(api);
         spec.with_filesync = false;

@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
     let harness = Harness::get();
     let spec = BuildSpec::new(ctx.path())
         .devmode()
-        .provider(repo_root().join("crates/e2e/buildpacks/node"));
+        .provider(filesync_e2e::providers::stage("node")?);
     let out = harness.build(&spec)?;
     let image = out
         .image
