@@ -15,6 +15,16 @@ pub enum BuildpackError {
     Config(#[from] ConfigError),
     #[error("installing the filesync runtime binary: {0}")]
     Install(std::io::Error),
+    #[error(
+        "making the app files under {} writable for the run user: {source}; Skaffold's sync \
+         would fail with \"Permission denied\" (the files must belong to the build user, \
+         which they do unless an earlier buildpack changed their owner)",
+        dir.display()
+    )]
+    Writable {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("writing {what}: {message}")]
     Write { what: &'static str, message: String },
 }

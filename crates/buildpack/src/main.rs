@@ -10,6 +10,7 @@ mod launch_toml;
 mod layers;
 mod settings;
 mod trigger;
+mod writable;
 
 /// Helpers shared by the unit tests.
 #[cfg(test)]
@@ -101,6 +102,15 @@ impl Buildpack for FilesyncBuildpack {
             debounce_ms: settings.debounce_ms,
             socket: "/tmp/filesync.sock".to_string(),
         };
+        let opened = writable::make_tree_writable(&context.app_dir).map_err(|source| {
+            BuildpackError::Writable {
+                dir: context.app_dir.clone(),
+                source,
+            }
+        })?;
+        println!(
+            "[skaffold-filesync] app files writable by the run user (dev image only): {opened} entries changed"
+        );
         let binary = layers::filesync::install(&context, &config)?
             .display()
             .to_string();
