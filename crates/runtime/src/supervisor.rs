@@ -77,6 +77,9 @@ pub fn resolve(cmd: &str, path: &str) -> Option<PathBuf> {
 
 struct State {
     opts: Options,
+    /// The rebuilt program, when the original could not be replaced in
+    /// place (see `rebuild_output`); started instead of `argv[0]`.
+    rebuilt: Option<PathBuf>,
     child: Option<Pid>,
     shims: HashSet<u64>,
     batch_files: usize,
@@ -144,6 +147,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
 
     let mut st = State {
         opts,
+        rebuilt: None,
         child: None,
         shims: HashSet::new(),
         batch_files: 0,
@@ -275,7 +279,10 @@ impl State {
     fn start_child(&mut self) {
         let argv = &self.opts.argv;
         let path = self.opts.env.get("PATH").cloned().unwrap_or_default();
-        let program = resolve(&argv[0], &path).unwrap_or_else(|| PathBuf::from(&argv[0]));
+        let program = self
+            .rebuilt
+            .clone()
+            .unwrap_or_else(|| resolve(&argv[0], &path).unwrap_or_else(|| PathBuf::from(&argv[0])));
         let spawned = Command::new(&program)
             .arg0(&argv[0])
             .args(&argv[1..])
@@ -401,9 +408,10 @@ impl State {
                 let path = self.opts.env.get("PATH").cloned().unwrap_or_default();
                 let exe = resolve(&self.opts.argv[0], &path)
                     .unwrap_or_else(|| PathBuf::from(&self.opts.argv[0]));
+                let output = rebuild_output(&exe);
                 let argv: Vec<String> = command
                     .iter()
-                    .map(|a| a.replace("{process_command}", &exe.to_string_lossy()))
+                    .map(|a| a.replace("{process_command}", &output.to_string_lossy()))
                     .collect();
                 log!("{what}: {files} file(s) -> rebuilding: {}", argv.join(" "));
                 let out = Command::new(
@@ -416,6 +424,9 @@ impl State {
                 .output();
                 match out {
                     Ok(o) if o.status.success() => {
+                        if output != exe {
+                            self.rebuilt = Some(output);
+                        }
                         self.stop_child();
                         self.start_child();
                         log!(
@@ -447,6 +458,27 @@ impl State {
         // Reap anything that exited meanwhile (SIGCHLDs may have coalesced).
         self.reap();
     }
+}
+
+/// Where a rebuild writes the app's program: over the original when the
+/// container's user may replace it, else (the layer belongs to root under
+/// Skaffold, to the build user under Paketo) a copy under
+/// `/tmp/filesync-rebuilt/`, which is then started instead.
+fn rebuild_output(exe: &Path) -> PathBuf {
+    let replaceable = exe
+        .parent()
+        .is_some_and(|dir| nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_ok());
+    if replaceable {
+        return exe.to_path_buf();
+    }
+    let dir = std::env::temp_dir().join("filesync-rebuilt");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        log!("cannot create {}: {e}", dir.display());
+    }
+    dir.join(
+        exe.file_name()
+            .unwrap_or_else(|| std::ffi::OsStr::new("app")),
+    )
 }
 
 /// Returns the heap's free memory to the kernel. The supervisor lives as
