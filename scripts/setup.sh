@@ -14,8 +14,10 @@ LIFECYCLE_VERSION=v0.21.17
 step() { printf '==> setup: %s\n' "$*"; }
 
 # Debian packages: runc (containers), umoci + skopeo (OCI images),
-# docker-registry (a real registry on 127.0.0.1), jq.
-APT_PACKAGES=(runc umoci skopeo docker-registry jq)
+# docker-registry (a real registry on 127.0.0.1), jq, and the libraries
+# Debian's dockerd links (scripts/docker.sh extracts docker.io itself with
+# dpkg-deb, so no daemon is installed or started on the host).
+APT_PACKAGES=(runc umoci skopeo docker-registry jq libdevmapper1.02.1 libsystemd0)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -58,3 +60,24 @@ if [ ! -x "$BIN/probe" ] || [ "$(cat "$WORK/probe.stamp" 2>/dev/null)" != "$prob
 else
   step "Skaffold probe up to date"
 fi
+
+# The real clients: Skaffold v2.24.0 and pack v0.40.6 CLIs, pinned in
+# tools/skaffold (its go.mod repeats Skaffold's replace directives, which
+# is why `go install` cannot build either). Rebuilt when the pins change.
+clients_stamp=$(cat tools/skaffold/go.mod tools/skaffold/go.sum tools/skaffold/tools.go | sha256sum | cut -c1-16)
+if [ ! -x "$BIN/skaffold" ] || [ ! -x "$BIN/pack" ] || [ "$(cat "$WORK/clients.stamp" 2>/dev/null)" != "$clients_stamp" ]; then
+  step "building the Skaffold v2.24.0 and pack v0.40.6 CLIs from their Go modules (about 5 minutes the first time)"
+  (cd tools/skaffold &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=v2.24.0" \
+      -o "$BIN/skaffold" github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/buildpacks/pack/pkg/client.Version=0.40.6" \
+      -o "$BIN/pack" github.com/buildpacks/pack) ||
+    { echo "setup: error: building Skaffold and pack failed (see the go output above; the Go module proxy must be reachable)" >&2; exit 1; }
+  "$BIN/skaffold" version >/dev/null && "$BIN/pack" --version >/dev/null
+  echo "$clients_stamp" > "$WORK/clients.stamp"
+else
+  step "Skaffold $("$BIN/skaffold" version) and pack $("$BIN/pack" --version) present"
+fi
+
+# Stack images (process-level harness and Paketo-shaped build/run images).
+scripts/run-images.sh
