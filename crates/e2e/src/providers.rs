@@ -383,16 +383,22 @@ fn java_homes() -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((home("java")?, home("mvn")?))
 }
 
-/// FNV-1a of the Java example's pom.xml.
+/// The Maven goals the offline repository is filled for: what the
+/// in-container rebuild runs (`mvn -o clean package`, see the rule
+/// engine's reload action for Java), so every plugin it needs is there.
+const MAVEN_GOALS: &[&str] = &["clean", "package"];
+
+/// FNV-1a of the Java example's pom.xml and the goals.
 fn pom_hash() -> anyhow::Result<u64> {
-    let pom =
+    let mut pom =
         std::fs::read(repo_root().join(JAVA_PROJECT).join("pom.xml")).context("reading pom.xml")?;
+    pom.extend(MAVEN_GOALS.join(" ").bytes());
     Ok(pom.iter().fold(0xcbf29ce484222325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     }))
 }
 
-/// An offline Maven repository holding what `mvn package` of the Java
+/// An offline Maven repository holding what `mvn clean package` of the Java
 /// example needs, filled once from Maven Central into
 /// `.work/java/<pom hash>/m2/repository`.
 fn m2_repository() -> anyhow::Result<PathBuf> {
@@ -415,7 +421,9 @@ fn m2_repository() -> anyhow::Result<PathBuf> {
         .arg(project.join("src"))
         .arg(scratch.path()))?;
     run(Command::new(crate::tools::tool("mvn"))
-        .args(["-q", "-B", "package", "-DskipTests"])
+        .args(["-q", "-B"])
+        .args(MAVEN_GOALS)
+        .arg("-DskipTests")
         .arg(format!(
             "-Dmaven.repo.local={}",
             tmp.path().join("m2/repository").display()
