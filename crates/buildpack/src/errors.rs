@@ -25,6 +25,47 @@ pub enum BuildpackError {
         dir: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "reading {} to find the app's default process: {message}; set BP_FILESYNC_PROCESS \
+         to the process type to wrap",
+        path.display()
+    )]
+    ReadProcesses {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error(
+        "no earlier buildpack chose a default process and there is no 'web' process to wrap \
+         (process types: {}); set BP_FILESYNC_PROCESS to the type that runs your app",
+        if types.is_empty() { "none".to_string() } else { types.join(", ") }
+    )]
+    NoAppProcess { types: Vec<String> },
+    #[error(
+        "the default process '{process}' (from {buildpack}) runs the app under watchexec, \
+         Paketo's live reload (BP_LIVE_RELOAD_ENABLED), and {buildpack} declared no process \
+         that runs it without watchexec; wrapping it would make watchexec and the filesync \
+         supervisor both restart the app on every change. Unset BP_LIVE_RELOAD_ENABLED in \
+         dev builds that use skaffold-filesync, or set BP_FILESYNC_PROCESS to a process type \
+         that runs the app without watchexec"
+    )]
+    OnlyWatchexec { process: String, buildpack: String },
+    #[error(
+        "the {family} app's sources are gone from the app directory: an earlier buildpack \
+         removed them after building (Paketo's go-build does unless BP_KEEP_FILES keeps them, \
+         the JVM build buildpacks (libbs) unless BP_INCLUDE_FILES does). skaffold-filesync \
+         rebuilds the app in the container from the synced sources, so a dev image needs \
+         them all. Fix: set {keep} in the dev build's env (`filesync skaffold --write` puts \
+         it into the generated profile)"
+    )]
+    SourcesRemoved { family: String, keep: &'static str },
+    #[error(
+        "the app directory holds no file, so no language family can be told: an earlier \
+         buildpack removed the sources after building (Paketo's go-build does unless \
+         BP_KEEP_FILES keeps them, the JVM build buildpacks (libbs) unless BP_INCLUDE_FILES \
+         does). Fix: keep them in dev builds (`filesync skaffold --write` sets it), or set \
+         BP_FILESYNC_FAMILY"
+    )]
+    SourcesRemovedUnknown,
     #[error("writing {what}: {message}")]
     Write { what: &'static str, message: String },
 }
@@ -35,6 +76,9 @@ impl BuildpackError {
         match self {
             BuildpackError::BadValue { variable, .. } => Some(variable),
             BuildpackError::Config(c) => Some(&c.variable),
+            BuildpackError::ReadProcesses { .. } | BuildpackError::NoAppProcess { .. } => {
+                Some(crate::settings::PROCESS)
+            }
             _ => None,
         }
     }

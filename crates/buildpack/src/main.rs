@@ -4,11 +4,13 @@
 //! supervised, reloading version of the app's own process, with `tar` and
 //! `rm` process types for Skaffold's sync on images that lack those tools.
 
+mod app_process;
 mod detect;
 mod errors;
 mod launch_toml;
 mod layers;
 mod settings;
+mod sources;
 mod trigger;
 mod writable;
 
@@ -59,10 +61,13 @@ impl Buildpack for FilesyncBuildpack {
                 return DetectResultBuilder::pass().build();
             }
         }
-        let family = Overrides::from_env(platform_lookup(env))
-            .ok()
-            .and_then(|o| o.family);
-        let plan = detect::build_plan(&context.app_dir, family)?;
+        // Bad overrides pass here too; build reports them.
+        let overrides = Overrides::from_env(platform_lookup(env)).ok();
+        let family = overrides.as_ref().and_then(|o| o.family);
+        let sync_plan = overrides.as_ref().and_then(|o| {
+            plan_for_app(&context.app_dir, &context.app_dir.display().to_string(), o).ok()
+        });
+        let plan = detect::build_plan(&context.app_dir, family, sync_plan.as_ref())?;
         DetectResultBuilder::pass().build_plan(plan).build()
     }
 
@@ -72,9 +77,8 @@ impl Buildpack for FilesyncBuildpack {
         trigger::dev_build(platform_lookup(env))?;
         let overrides = Overrides::from_env(platform_lookup(env)).map_err(BuildpackError::from)?;
         let settings = settings::Settings::from_env(platform_lookup(env))?;
-        let app_dir = context.app_dir.display().to_string();
-        let plan =
-            plan_for_app(&context.app_dir, &app_dir, &overrides).map_err(BuildpackError::from)?;
+        let process_type = app_process(&context, settings.process.as_deref())?;
+        let plan = sync_plan(&context, &overrides)?;
         println!(
             "[skaffold-filesync] {} app: {} sync rule(s), reload: {}",
             plan.family.name(),
@@ -93,12 +97,12 @@ impl Buildpack for FilesyncBuildpack {
             sync: plan.rules.clone(),
             family: plan.family,
             action: plan.action.clone(),
-            process_type: settings.process.clone(),
+            process_type: process_type.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         };
         let config = RuntimeConfig {
             plan: plan.clone(),
-            process_type: settings.process.clone(),
+            process_type,
             debounce_ms: settings.debounce_ms,
             socket: "/tmp/filesync.sock".to_string(),
         };
@@ -148,6 +152,56 @@ impl Buildpack for FilesyncBuildpack {
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         eprint!("{}", errors::render(&error));
     }
+}
+
+/// The process type to wrap: `BP_FILESYNC_PROCESS`, else the default the
+/// earlier buildpacks chose (see `app_process`), printed with the reason.
+fn app_process(
+    context: &BuildContext<FilesyncBuildpack>,
+    setting: Option<&str>,
+) -> Result<String, BuildpackError> {
+    let merged = match setting {
+        Some(_) => app_process::Merged::default(),
+        None => {
+            // libcnb's layers dir is ours, `<layers>/<escaped id>`.
+            let layers = context.layers_dir.parent().unwrap_or(&context.layers_dir);
+            let own_id = &context.buildpack_descriptor.buildpack.id;
+            app_process::Merged::new(&app_process::read_earlier(layers, own_id)?)
+        }
+    };
+    let choice = app_process::choose(&merged, setting)?;
+    for line in choice.messages() {
+        println!("[skaffold-filesync] {line}");
+    }
+    Ok(choice.process)
+}
+
+/// The sync plan: the one detect decided while the app's sources were
+/// certainly there, else (a platform that skipped our detect's plan)
+/// decided now. A family that rebuilds in the container needs its sources
+/// at launch: when an earlier buildpack removed them, say which and how to
+/// keep them.
+fn sync_plan(
+    context: &BuildContext<FilesyncBuildpack>,
+    overrides: &Overrides,
+) -> Result<filesync_rules::Plan, BuildpackError> {
+    let app_dir = context.app_dir.display().to_string();
+    let plan =
+        match detect::plan_from_detect(&context.buildpack_plan) {
+            Some(plan) => plan,
+            None => plan_for_app(&context.app_dir, &app_dir, overrides).map_err(|e| {
+                match sources::removed(&context.app_dir) {
+                    Some(removed) => removed,
+                    None => BuildpackError::from(e),
+                }
+            })?,
+        };
+    if matches!(plan.action, filesync_rules::ReloadAction::Rebuild { .. })
+        && filesync_rules::family::detect(&context.app_dir).is_none()
+    {
+        return Err(sources::removed_error(plan.family));
+    }
+    Ok(plan)
 }
 
 buildpack_main!(FilesyncBuildpack);

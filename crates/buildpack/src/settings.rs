@@ -6,14 +6,14 @@ use crate::errors::BuildpackError;
 pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
 pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
 
-pub const DEFAULT_PROCESS: &str = "web";
 pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 pub const MAX_DEBOUNCE_MS: u64 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The process type the supervisor wraps.
-    pub process: String,
+    /// The process type the supervisor wraps; `None`: the default process
+    /// of the earlier buildpacks (see `app_process`).
+    pub process: Option<String>,
     /// Quiet period for file-system events that come without a shim.
     pub debounce_ms: u64,
 }
@@ -26,11 +26,11 @@ impl Settings {
                 .filter(|v| !v.is_empty())
         };
         let process = match get(PROCESS) {
-            None => DEFAULT_PROCESS.to_string(),
+            None => None,
             Some(p)
                 if valid_process_type(&p) && !["filesync", "tar", "rm"].contains(&p.as_str()) =>
             {
-                p
+                Some(p)
             }
             Some(p) => return Err(BuildpackError::BadValue {
                 variable: PROCESS.into(),
@@ -78,9 +78,16 @@ mod tests {
         assert_eq!(
             Settings::from_env(env(&[])).unwrap(),
             Settings {
-                process: "web".into(),
+                process: None,
                 debounce_ms: 50
             }
+        );
+        assert_eq!(
+            Settings::from_env(env(&[(PROCESS, " my-server ")]))
+                .unwrap()
+                .process
+                .as_deref(),
+            Some("my-server")
         );
         for (k, v) in [
             (DEBOUNCE_MS, "-1"),
