@@ -241,6 +241,25 @@ pub fn variant(app: &Path, family: Family) -> &'static str {
     }
 }
 
+/// The build-env setting (`NAME=VALUE`) that keeps every source file of a
+/// family whose Paketo build buildpack removes them, for dev builds that
+/// rebuild in the container.
+///
+/// - Go: go-build (`source_deleter.go`, `SourceDeleter.Clear`) removes what
+///   matches none of `BP_KEEP_FILES`'s `filepath.Match` globs; a matching
+///   glob that ends in `/*` returns `SkipDir`, which keeps a matched
+///   directory whole and, on a file, every remaining file of its
+///   directory, so `*` keeps everything.
+/// - Java: the JVM build buildpacks (libbs) keep the sources matching
+///   `BP_INCLUDE_FILES` (doublestar globs), so `**` keeps everything.
+pub fn keep_sources_env(family: Family) -> Option<&'static str> {
+    match family {
+        Family::Go => Some("BP_KEEP_FILES=*"),
+        Family::Java => Some("BP_INCLUDE_FILES=**"),
+        _ => None,
+    }
+}
+
 /// How the app reloads after a synced change.
 pub fn reload_action(app: &Path, family: Family) -> ReloadAction {
     let has = |name: &str| app.join(name).exists();
@@ -264,8 +283,12 @@ pub fn reload_action(app: &Path, family: Family) -> ReloadAction {
         Family::Php | Family::Static => ReloadAction::None,
         // Compiled: rebuild into the executable the process runs.
         Family::Go => argv(&["go", "build", "-o", "{process_command}", "."]),
-        Family::Java if has("mvnw") => argv(&["./mvnw", "-o", "-q", "package", "-DskipTests"]),
-        Family::Java if has("pom.xml") => argv(&["mvn", "-o", "-q", "package", "-DskipTests"]),
+        Family::Java if has("mvnw") => {
+            argv(&["./mvnw", "-o", "-q", "clean", "package", "-DskipTests"])
+        }
+        Family::Java if has("pom.xml") => {
+            argv(&["mvn", "-o", "-q", "clean", "package", "-DskipTests"])
+        }
         Family::Java if has("gradlew") => {
             argv(&["./gradlew", "--offline", "-q", "build", "-x", "test"])
         }

@@ -408,7 +408,14 @@ impl State {
                 let path = self.opts.env.get("PATH").cloned().unwrap_or_default();
                 let exe = resolve(&self.opts.argv[0], &path)
                     .unwrap_or_else(|| PathBuf::from(&self.opts.argv[0]));
-                let output = rebuild_output(&exe);
+                // Only a command that writes the program itself (Go's
+                // `-o {process_command}`) may need it elsewhere.
+                let writes_program = command.iter().any(|a| a.contains("{process_command}"));
+                let output = if writes_program {
+                    rebuild_output(&exe)
+                } else {
+                    exe.clone()
+                };
                 let argv: Vec<String> = command
                     .iter()
                     .map(|a| a.replace("{process_command}", &output.to_string_lossy()))

@@ -66,10 +66,10 @@ struct Sync<'a> {
     manual: &'a [SyncRule],
 }
 
-/// The sync rules the buildpack would publish for the artifact's context when built
+/// The plan (family, rules, reload action) the buildpack would decide for the artifact's context when built
 /// with `artifact`'s build env and its project.toml (either may carry
 /// `BP_FILESYNC_*` overrides).
-pub fn rules_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<Vec<SyncRule>> {
+fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync_rules::Plan> {
     // pack lets the artifact's env override project.toml's.
     let project = super::project_descriptor::build_env(&artifact.context_dir)?;
     let lookup = |k: &str| {
@@ -79,34 +79,51 @@ pub fn rules_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<Vec
     };
     let overrides = Overrides::from_env(lookup)
         .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
-    let plan = filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
-        .with_context(|| format!("artifact {}: computing sync rules", artifact.image))?;
-    Ok(plan.rules)
+    filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
+        .with_context(|| format!("artifact {}: computing sync rules", artifact.image))
 }
 
 pub fn block(artifacts: &[Artifact], options: &Options) -> anyhow::Result<Block> {
     let mut patches = Vec::new();
     for artifact in artifacts {
         let base = format!("/build/artifacts/{}", artifact.index);
-        let rules = rules_for(artifact, &options.image_app_dir)?;
+        let plan = plan_for(artifact, &options.image_app_dir)?;
         patches.push(Patch {
             op: "add",
             path: format!("{base}/sync"),
-            value: serde_yaml::to_value(Sync { manual: &rules })?,
+            value: serde_yaml::to_value(Sync {
+                manual: &plan.rules,
+            })?,
         });
-        let trigger = format!("{TRIGGER}=true");
+        // The trigger, and for families whose Paketo build buildpack
+        // removes the sources (go-build, libbs) what keeps them: the
+        // in-container rebuild needs them.
+        let mut env: Vec<String> = Vec::new();
+        if artifact.env_var(TRIGGER).is_none() {
+            env.push(format!("{TRIGGER}=true"));
+        }
+        if let Some(keep) = filesync_rules::family::keep_sources_env(plan.family) {
+            let name = keep.split('=').next().unwrap_or(keep);
+            if artifact.env_var(name).is_none() {
+                env.push(keep.to_string());
+            }
+        }
         match &artifact.env {
-            _ if artifact.env_var(TRIGGER).is_some() => {}
+            _ if env.is_empty() => {}
             None => patches.push(Patch {
                 op: "add",
                 path: format!("{base}/buildpacks/env"),
-                value: serde_yaml::to_value(vec![trigger])?,
+                value: serde_yaml::to_value(env)?,
             }),
-            Some(_) => patches.push(Patch {
-                op: "add",
-                path: format!("{base}/buildpacks/env/-"),
-                value: trigger.into(),
-            }),
+            Some(_) => {
+                for item in env {
+                    patches.push(Patch {
+                        op: "add",
+                        path: format!("{base}/buildpacks/env/-"),
+                        value: item.into(),
+                    });
+                }
+            }
         }
         patches.extend(buildpack_patch(
             artifact,
