@@ -3,7 +3,8 @@
 # it needs (scripts/setup.sh), then format and lint checks, unit, property,
 # snapshot, process-level and real-lifecycle/real-container integration
 # tests, the examples' skaffold.yaml check, and a short bounded fuzz run.
-# Needs root (runc containers, PID namespaces, unprivileged build user).
+# Needs root (runc containers, PID namespaces, unprivileged build user, the
+# private Docker Engine of scripts/docker.sh).
 #   FUZZ_SECONDS=N  seconds per fuzz target (default 60; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,15 +13,21 @@ start=$(date +%s)
 stamp() { echo "==> [$(($(date +%s) - start))s] $*"; }
 
 scripts/setup.sh
+# The private Docker Engine for the real-`skaffold dev` suite, stopped (by
+# its pid) however this script ends.
+scripts/docker.sh start >/dev/null
+trap 'scripts/docker.sh stop' EXIT
 
 stamp "cargo fmt --check"
 cargo fmt --all -- --check
 stamp "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e)"
-cargo test --workspace -- --skip fault_load:: --skip dev_loop::
+cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev::
 stamp "the Skaffold dev loop in real containers, every example (save-to-live medians printed)"
 cargo test -p filesync-e2e --test e2e_dev_loop -- --nocapture
+stamp "the real client: skaffold dev (docker deployer) on every example, generated and auto rules (save-to-live printed)"
+cargo test -p filesync-e2e --test skaffold_dev -- --nocapture --test-threads=2
 stamp "fault and load suite (figures printed)"
 scripts/fault-load.sh
 stamp "examples' skaffold.yaml are current"

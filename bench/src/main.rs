@@ -133,6 +133,17 @@ fn main() -> anyhow::Result<()> {
         &args.watchexec,
     );
     println!("{md}");
+    // Keep the section scripts/bench-skaffold.sh writes (measured under the
+    // real `skaffold dev`, not by this harness).
+    let kept = std::fs::read_to_string(&args.out)
+        .ok()
+        .and_then(|old| {
+            let start = old.find("<!-- skaffold-dev:begin")?;
+            let end = old.find("<!-- skaffold-dev:end -->")? + "<!-- skaffold-dev:end -->".len();
+            Some(format!("\n{}\n", &old[start..end]))
+        })
+        .unwrap_or_default();
+    let md = md + &kept;
     std::fs::write(&args.out, &md).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("==> wrote {}", args.out.display());
     Ok(())

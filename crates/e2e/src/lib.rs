@@ -14,12 +14,15 @@
 //! Phases run as an unprivileged user (uid 1000): the lifecycle refuses to
 //! build as root. Tests need root for that switch (and for runc), as in CI.
 
+pub mod builder;
 pub mod container;
+pub mod docker;
 pub mod http;
 pub mod image;
 pub mod lifecycle;
 pub mod providers;
 pub mod registry;
+pub mod skaffold_dev;
 pub mod skaffold_sync;
 pub mod tools;
 

@@ -3,7 +3,7 @@
 //! (Skaffold's `intersect`, ported and checked against its vectors); if any
 //! file matches no rule the whole batch is rebuilt instead; otherwise the
 //! copies go through `tar xmf - -C / --no-same-owner` with the tar stream
-//! made by Skaffold's own `CreateMappedTar` (the probe), and deletions
+//! made by Skaffold's own `CreateMappedTar` (the probe), then deletions
 //! through `rm -rf -- DEST...`, both exec'd in the container.
 
 use crate::container::Container;
@@ -80,17 +80,9 @@ pub fn sync(
     )?
     .unwrap_or_default();
     let start = Instant::now();
-    if !deletes.is_empty() {
-        let mut args = vec!["rm", "-rf", "--"];
-        args.extend(deletes.values().flatten().map(String::as_str));
-        let out = container.exec(&args, b"")?;
-        if !out.status.success() {
-            bail!(
-                "rm in the container failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
+    // Copies first, then deletions (only when there are any): the order
+    // of Skaffold's `PodSyncer.sync` and the docker deployer's
+    // `ContainerSyncer.Sync` (pkg/skaffold/sync).
     if !copies.is_empty() {
         let dir = tempfile::tempdir()?;
         let map = dir.path().join("pathmap.json");
@@ -100,6 +92,17 @@ pub fn sync(
         if !out.status.success() {
             bail!(
                 "tar in the container failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    if !deletes.is_empty() {
+        let mut args = vec!["rm", "-rf", "--"];
+        args.extend(deletes.values().flatten().map(String::as_str));
+        let out = container.exec(&args, b"")?;
+        if !out.status.success() {
+            bail!(
+                "rm in the container failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
         }

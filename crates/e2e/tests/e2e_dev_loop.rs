@@ -292,7 +292,7 @@ mod dev_loop {
                 )
             },
         );
-        app.logged("mvn -o -q package -DskipTests", "rebuilt with Maven");
+        app.logged("mvn -o -q clean package -DskipTests", "rebuilt with Maven");
         app.deletion_disappears(
             "src/main/resources/public/about.html",
             "/static/about.html",
