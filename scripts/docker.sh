@@ -91,7 +91,7 @@ start() {
       echo "export DOCKER_HOST=unix://$SOCK"
       return 0
     fi
-    running || die "the private dockerd exited while starting; see $LOG: $(tail -n 3 "$LOG" | tr '\n' ' ')"
+    running || die "the private dockerd exited while starting: $(tail -n 1 "$LOG"); see $LOG"
     sleep 0.1
   done
   die "the private dockerd did not answer within 30 s; see $LOG"
