@@ -1,5 +1,6 @@
-//! Upstream test vectors, read from `shared/conformance/` (not copied):
-//! doublestar v1.3.4's match table and Skaffold v2.24's sync expectations.
+//! Upstream test vectors, vendored as data in `tests/conformance/` (see its
+//! README.md): doublestar v1.3.4's match table and Skaffold v2.24's sync
+//! expectations.
 
 use filesync_rules::doublestar::{path_match, BadPattern};
 use filesync_rules::skaffold::{intersect, rules_from_build_metadata};
@@ -8,8 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 fn vectors(name: &str) -> Value {
-    let path =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/").to_string() + name;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/").to_string() + name;
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     serde_json::from_str(&text).expect("valid JSON")
 }
