@@ -124,6 +124,7 @@ impl SkaffoldDev {
             let echo = std::env::var_os("FILESYNC_SKAFFOLD_ECHO").is_some();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let line = strip_ansi(&line);
                     if echo {
                         eprintln!("  | {line}");
                     }
@@ -256,6 +257,28 @@ impl Drop for SkaffoldDev {
     }
 }
 
+/// `line` without terminal colour sequences (pack colours its phase
+/// headers even when Skaffold's own colours are off).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters… final byte in @..~
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The raw config of `reference` from its registry (skopeo), or one line
 /// saying which image is missing from which registry.
 fn registry_config(reference: &str, what: &str) -> anyhow::Result<serde_json::Value> {
@@ -368,4 +391,16 @@ fn rewrite_skaffold_yaml(
     }
     std::fs::write(&path, serde_yaml::to_string(&doc)?)?;
     Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colour_sequences_are_stripped_and_text_kept() {
+        assert_eq!(
+            super::strip_ansi("\u{1b}[36m===> BUILDING\u{1b}[0m done"),
+            "===> BUILDING done"
+        );
+        assert_eq!(super::strip_ansi("plain [x]"), "plain [x]");
+    }
 }

@@ -94,7 +94,7 @@ fn main() -> anyhow::Result<()> {
     let after_sync = synced.at.elapsed();
     // The supervisor's log line comes through Skaffold's log stream.
     let _ = dev.wait_line(mark, "[filesync] sync:", Duration::from_secs(10));
-    show(&dev, mark, |l| {
+    show(&dev, synced.index, |l| {
         l.contains("Syncing") || l.contains("[filesync]") || l.contains("listening")
     });
     println!(
