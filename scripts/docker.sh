@@ -61,6 +61,8 @@ start() {
   if [ -z "$driver" ]; then
     if grep -qw overlay /proc/filesystems; then driver=overlay2; else driver=vfs; fi
   fi
+  # containerd's `opt` plugin creates /opt/containerd: in the namespace /opt
+  # is a blank tmpfs.
   # dockerd 20.10 writes its trust key to /etc/docker/key.json: in the
   # namespace, /etc/docker is our own directory (the host's is Debian
   # docker-registry's, which setup installs; it is never written).
@@ -74,7 +76,8 @@ start() {
   # private), then dockerd in place of the shell, so $! is dockerd's pid.
   PATH="$ROOT/usr/bin:$ROOT/usr/sbin:$PATH" setsid unshare --mount --propagation private -- \
     bash -c 'mount -t tmpfs -o mode=755 filesync-docker-run /run &&
-      mount --bind "$0" /etc/docker && exec "$@"' "$D/etc" \
+      mount --bind "$0" /etc/docker && mount -t tmpfs -o mode=755 filesync-docker-opt /opt &&
+      exec "$@"' "$D/etc" \
     "$ROOT/usr/sbin/dockerd" \
     --data-root "$D/data" --exec-root /run/docker --pidfile /run/docker.pid \
     --config-file "$D/daemon.json" \
