@@ -79,5 +79,9 @@ else
   step "Skaffold $("$BIN/skaffold" version) and pack $("$BIN/pack" --version) present"
 fi
 
+# Kubernetes v1.33.13 (kube-apiserver, kubelet, … and kubectl) from
+# tools/kubernetes, for scripts/cluster.sh (cached; ~6 minutes the first time).
+scripts/cluster.sh build
+
 # Stack images (process-level harness and Paketo-shaped build/run images).
 scripts/run-images.sh

@@ -15,6 +15,7 @@
 //! build as root. Tests need root for that switch (and for runc), as in CI.
 
 pub mod builder;
+pub mod cluster;
 pub mod container;
 pub mod docker;
 pub mod http;
