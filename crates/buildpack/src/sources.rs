@@ -13,7 +13,7 @@ pub fn removed_error(family: Family) -> BuildpackError {
     BuildpackError::SourcesRemoved {
         family: family.name().to_string(),
         keep: filesync_rules::family::keep_sources_env(family)
-            .unwrap_or("BP_KEEP_FILES=* (go-build) or BP_INCLUDE_FILES=** (libbs)"),
+            .unwrap_or("BP_KEEP_FILES=* (go-build) or BP_INCLUDE_FILES=* (libbs)"),
     }
 }
 

@@ -250,12 +250,14 @@ pub fn variant(app: &Path, family: Family) -> &'static str {
 ///   glob that ends in `/*` returns `SkipDir`, which keeps a matched
 ///   directory whole and, on a file, every remaining file of its
 ///   directory, so `*` keeps everything.
-/// - Java: the JVM build buildpacks (libbs) keep the sources matching
-///   `BP_INCLUDE_FILES` (doublestar globs), so `**` keeps everything.
+/// - Java: the JVM build buildpacks (libbs) keep what matches
+///   `BP_INCLUDE_FILES` with paketo-buildpacks/source-removal's
+///   `logic.Include`, plain `filepath.Match` with the same `/*` rule, so
+///   `*` keeps everything (`**` would keep top-level files only).
 pub fn keep_sources_env(family: Family) -> Option<&'static str> {
     match family {
         Family::Go => Some("BP_KEEP_FILES=*"),
-        Family::Java => Some("BP_INCLUDE_FILES=**"),
+        Family::Java => Some("BP_INCLUDE_FILES=*"),
         _ => None,
     }
 }
