@@ -154,8 +154,11 @@ impl Harness {
             std::fs::write(w.join("platform/env").join(k), v)?;
         }
         let mut group = Vec::new();
-        let mut bps: Vec<(PathBuf, bool)> = vec![(crate::providers::stage("procfile")?, false)];
-        bps.extend(spec.providers.iter().map(|p| (p.clone(), false)));
+        // Paketo's order: the language buildpacks, then procfile
+        // (optional; a Procfile's types replace theirs), then ours.
+        let mut bps: Vec<(PathBuf, bool)> =
+            spec.providers.iter().map(|p| (p.clone(), false)).collect();
+        bps.push((crate::providers::stage("procfile")?, true));
         if spec.with_filesync {
             bps.push((self.buildpack_dir().to_path_buf(), true));
         }

@@ -13,6 +13,10 @@
 //! |            | an offline Maven repository for `examples/java`            |
 //! | static-web | `static-web`: the server, built statically with host Go    |
 //! | procfile   | none                                                       |
+//!
+//! Every staged provider also gets `lib/`: the shell helpers all of them
+//! share (`crates/e2e/buildpacks/shared/`, each reproducing a piece of
+//! Paketo's Go libraries: source removal globs, shellwords, plan metadata).
 
 use crate::tools::{repo_root, run, work_dir};
 use anyhow::{bail, Context};
@@ -78,6 +82,9 @@ const NODE_LIBS: &[&str] = &[
 /// Where the key of a staged provider is recorded, inside it.
 const STAMP: &str = ".staged";
 
+/// The helpers every provider sources (`lib/` in the staged provider).
+const SHARED: &str = "crates/e2e/buildpacks/shared";
+
 /// The provider buildpack `name`, staged as `.work/providers/<name>/`: a
 /// copy of `crates/e2e/buildpacks/<name>/` plus its `vendor/` payload, all
 /// readable by everyone (builds run as another user). Cached, keyed by a
@@ -114,6 +121,10 @@ pub fn stage(name: &str) -> anyhow::Result<PathBuf> {
         .tempdir_in(&root)?;
     let dir = tmp.path();
     run(Command::new("cp").arg("-a").arg(src.join(".")).arg(dir))?;
+    run(Command::new("cp")
+        .arg("-a")
+        .arg(repo_root().join(SHARED))
+        .arg(dir.join("lib")))?;
     let vendor = dir.join("vendor");
     payload(name, &vendor).with_context(|| format!("staging the {name} provider's payload"))?;
     std::fs::write(dir.join(STAMP), &key)?;
@@ -176,6 +187,17 @@ fn stage_key(name: &str, src: &Path) -> anyhow::Result<String> {
         } else {
             h.update(std::fs::read(f)?);
         }
+        h.update([0]);
+    }
+    let shared = repo_root().join(SHARED);
+    let mut lib = Vec::new();
+    walk(&shared, &mut lib)?;
+    lib.sort();
+    h.update(b"lib\0");
+    for f in &lib {
+        h.update(f.strip_prefix(&shared)?.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update(std::fs::read(f)?);
         h.update([0]);
     }
     h.update(b"payload\0");

@@ -232,7 +232,11 @@ mod dev_loop {
 
     #[test]
     fn go_on_tiny_is_rebuilt_in_the_container() {
-        let app = DevLoop::start("go", "go", "Go v1", |spec, _| spec.run_image("tiny"));
+        // What the generated dev profile sets: go-build (and its stand-in)
+        // removes the sources otherwise, and the rebuild needs them.
+        let app = DevLoop::start("go", "go", "Go v1", |spec, _| {
+            spec.run_image("tiny").env("BP_KEEP_FILES", "*")
+        });
         for tool in [
             "bin/tar",
             "usr/bin/tar",
