@@ -229,6 +229,8 @@ impl App {
                     process_type: "web".into(),
                     debounce_ms: 50,
                     socket: self.socket().display().to_string(),
+                    stop_signal: None,
+                    batch_end: Default::default(),
                 };
                 let cfg = self
                     .dir

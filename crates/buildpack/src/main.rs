@@ -105,6 +105,8 @@ impl Buildpack for FilesyncBuildpack {
             process_type,
             debounce_ms: settings.debounce_ms,
             socket: "/tmp/filesync.sock".to_string(),
+            stop_signal: settings.stop_signal.clone(),
+            batch_end: Default::default(),
         };
         let opened = writable::make_tree_writable(&context.app_dir).map_err(|source| {
             BuildpackError::Writable {

@@ -5,6 +5,7 @@ use crate::errors::BuildpackError;
 
 pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
 pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
+pub const STOP_SIGNAL: &str = "BP_FILESYNC_STOP_SIGNAL";
 
 pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 pub const MAX_DEBOUNCE_MS: u64 = 10_000;
@@ -16,6 +17,9 @@ pub struct Settings {
     pub process: Option<String>,
     /// Quiet period for file-system events that come without a shim.
     pub debounce_ms: u64,
+    /// The signal that stops the app on a restart (canonical name, e.g.
+    /// `QUIT`); `None`: TERM.
+    pub stop_signal: Option<String>,
 }
 
 impl Settings {
@@ -55,9 +59,25 @@ impl Settings {
                 }
             },
         };
+        let stop_signal = match get(STOP_SIGNAL) {
+            None => None,
+            Some(v) => Some(
+                filesync_runtime::config::parse_stop_signal(&v)
+                    .map_err(|_| BuildpackError::BadValue {
+                        variable: STOP_SIGNAL.into(),
+                        value: v.clone(),
+                        expected: format!(
+                            "a signal name, one of {} (with or without SIG)",
+                            filesync_runtime::config::STOP_SIGNALS.join(", ")
+                        ),
+                    })?
+                    .to_string(),
+            ),
+        };
         Ok(Settings {
             process,
             debounce_ms,
+            stop_signal,
         })
     }
 }
@@ -79,7 +99,8 @@ mod tests {
             Settings::from_env(env(&[])).unwrap(),
             Settings {
                 process: None,
-                debounce_ms: 50
+                debounce_ms: 50,
+                stop_signal: None,
             }
         );
         assert_eq!(
@@ -95,6 +116,7 @@ mod tests {
             (DEBOUNCE_MS, "5ms"),
             (PROCESS, "a b"),
             (PROCESS, "tar"),
+            (STOP_SIGNAL, "SIGFOO"),
         ] {
             let e = Settings::from_env(env(&[(k, v)])).unwrap_err();
             assert_eq!(e.variable(), Some(k), "{e}");

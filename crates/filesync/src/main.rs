@@ -34,6 +34,8 @@ enum Command {
     /// The `rm` shim Skaffold's sync runs (`rm -rf -- PATHS`).
     #[command(disable_help_flag = true)]
     Rm(commands::rm::Args),
+    /// Mark the end of a Skaffold sync batch (an after-sync container hook).
+    SyncDone(commands::sync_done::Args),
     /// Print the sync rules and processes recorded in an image.
     Inspect(commands::inspect::Args),
     /// Generate or check Skaffold `sync.manual` rules and a dev profile.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Supervise(a) => commands::supervise::run(a),
         Command::Tar(a) => commands::tar::run(a),
         Command::Rm(a) => commands::rm::run(a),
+        Command::SyncDone(a) => commands::sync_done::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Skaffold(a) => commands::skaffold::run(a),
     };

@@ -1,10 +1,12 @@
-//! The tar and rm shims with real files (issue 3, acceptance 3).
+//! The tar and rm shims with real files (issue 3, acceptance 3), and
+//! Skaffold's batches through them: copies (`tar`) first, then deletions
+//! (`rm`), optionally ended by the after-sync hook (`filesync sync-done`).
 
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 /// A tar entry: its header and its data.
 type Entry = (tar::Header, Vec<u8>);
@@ -156,8 +158,20 @@ fn a_truncated_stream_changes_nothing_and_triggers_no_reload() {
     corrupt[1024 + 100..1024 + 160].fill(0xff); // b.js header: mode..checksum
     let out = sb.tar(&corrupt);
     assert_ne!(out.status.code(), Some(0));
-    std::thread::sleep(Duration::from_millis(400));
-    let (_, log) = stop(child);
+    sb.expect_log(
+        "sync aborted: no file changed, no reload",
+        2,
+        Duration::from_secs(10),
+    );
+    // Nothing of the rollback reloads later on: the next reload is the
+    // marker's, of its one file.
+    sb.marker(1);
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        >= 2));
+    let (_, log) = sb.stop(child);
     assert_eq!(
         std::fs::read_to_string(sb.app().join("a.js")).unwrap(),
         "old a"
@@ -174,8 +188,8 @@ fn a_truncated_stream_changes_nothing_and_triggers_no_reload() {
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     assert_eq!(
         lines(&sb.path("starts")).len(),
-        1,
-        "no reload for a failed sync:\n{log}"
+        2,
+        "no reload for a failed sync (the second start is the marker's):\n{log}"
     );
 }
 
@@ -225,42 +239,176 @@ fn without_image_tools_other_forms_are_usage_errors_that_touch_nothing() {
     assert!(keep.exists());
 }
 
-#[test]
-fn skaffold_rm_deletes_and_reloads_once_with_the_tar_that_follows() {
-    let sb = Sandbox::new("kind = \"restart\"");
+/// The app: on start it records its pid, then the content of `new.js` and
+/// whether the deleted files are there (`edit=… gone=…`; once that line is
+/// in, the pid is too), then serves until stopped.
+const RECORDING_APP: &str = "echo $$ > ../pid; printf 'edit=%s gone=%s\\n' \"$(cat new.js 2>/dev/null)\" \"$(test -e gone.js && echo present || echo absent)\" >> ../starts; exec sleep 60";
+
+fn batch_sandbox(extra: &str) -> Sandbox {
+    let sb = Sandbox::with_config("kind = \"restart\"", extra);
     std::fs::create_dir_all(sb.app().join("static/old")).unwrap();
     std::fs::write(sb.app().join("static/old/a.html"), "a").unwrap();
     std::fs::write(sb.app().join("gone.js"), "g").unwrap();
-    let child = sb.supervise(&["sh", "-c", "echo start >> ../starts; exec sleep 60"]);
+    sb
+}
+
+fn deletions(sb: &Sandbox) -> Output {
+    sb.rm(&[
+        &sb.app().join("static/old"),
+        &sb.app().join("gone.js"),
+        &sb.app().join("never-there"),
+    ])
+}
+
+fn app_pid(sb: &Sandbox) -> u32 {
+    std::fs::read_to_string(sb.path("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_skaffold_batch_copies_then_deletes_and_ends_on_the_final_files() {
+    // No hook (docker deployer): tar reloads at once, rm reloads again.
+    let sb = batch_sandbox("");
+    let child = sb.supervise(&["sh", "-c", RECORDING_APP]);
     sb.socket_ready();
     assert!(wait_until(Duration::from_secs(5), || lines(
         &sb.path("starts")
     )
     .len()
         == 1));
-    // Skaffold's order for one batch: rm, then tar.
-    let out = sb.rm(&[
-        &sb.app().join("static/old"),
-        &sb.app().join("gone.js"),
-        &sb.app().join("never-there"),
-    ]);
+    // Skaffold's order for one batch: tar (the copies), then rm.
+    let out = sb.tar(&stream(&[(sb.app().join("new.js"), b"n".to_vec())]));
+    assert!(out.status.success());
+    // An edit-only batch reloads at once after tar, with no added wait.
+    sb.expect_log("sync: 1 file(s) -> restarted", 1, Duration::from_secs(5));
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 2));
+    let before_rm = app_pid(&sb);
+    let out = deletions(&sb);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = sb.tar(&stream(&[(sb.app().join("new.js"), b"n".to_vec())]));
-    assert!(out.status.success());
-    std::thread::sleep(Duration::from_millis(600));
-    let (_, log) = stop(child);
+    // Once rm has returned, the app that may still hold a deleted file is
+    // gone (reaped, not merely signalled).
+    assert!(
+        !alive(before_rm),
+        "the app started before rm still runs after rm returned"
+    );
+    sb.expect_log("sync: 3 file(s) -> restarted", 1, Duration::from_secs(5));
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 3));
+    sb.marker(1);
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 4));
+    let (_, log) = sb.stop(child);
     assert!(!sb.app().join("static/old").exists() && !sb.app().join("gone.js").exists());
+    let starts = lines(&sb.path("starts"));
     assert_eq!(
-        lines(&sb.path("starts")).len(),
-        2,
-        "one reload for rm+tar:\n{log}"
+        starts,
+        [
+            "edit= gone=present",
+            "edit=n gone=present",
+            "edit=n gone=absent",
+            "edit=n gone=absent"
+        ],
+        "two restarts for the batch, the last after the deletion (then the marker's):\n{log}"
     );
     let out = shim(&sb, &["rm", "-rf", "--", "/"], b"");
     assert_eq!(out.status.code(), Some(2), "rm -rf -- / is refused");
+}
+
+#[test]
+fn with_the_after_sync_hook_a_batch_restarts_once_after_the_deletion() {
+    // The kubectl deployer runs `filesync sync-done` once tar and rm are done.
+    let sb = batch_sandbox("batch_end = \"hook\"");
+    let child = sb.supervise(&["sh", "-c", RECORDING_APP]);
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 1));
+    let first = app_pid(&sb);
+    let out = sb.tar(&stream(&[(sb.app().join("new.js"), b"n".to_vec())]));
+    assert!(out.status.success());
+    let out = deletions(&sb);
+    assert!(out.status.success());
+    assert!(alive(first), "tar and rm only accumulate:\n{}", sb.log());
+    let out = shim(&sb, &["sync-done"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // sync-done returns once the old app is gone.
+    assert!(!alive(first), "{}", sb.log());
+    sb.expect_log("sync: 4 file(s) -> restarted", 1, Duration::from_secs(5));
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 2));
+    let (_, log) = sb.stop(child);
+    assert_eq!(
+        lines(&sb.path("starts")),
+        ["edit= gone=present", "edit=n gone=absent"],
+        "exactly one restart, after the deletion:\n{log}"
+    );
+    assert!(!log.contains("no sync-done"), "{log}");
+}
+
+#[test]
+fn with_the_hook_configured_but_missing_the_batch_reloads_two_seconds_later() {
+    let sb = batch_sandbox("batch_end = \"hook\"");
+    let child = sb.supervise(&["sh", "-c", RECORDING_APP]);
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 1));
+    let out = sb.tar(&stream(&[(sb.app().join("new.js"), b"n".to_vec())]));
+    assert!(out.status.success());
+    let t = Instant::now();
+    sb.expect_log("no sync-done within 2 s", 1, Duration::from_secs(10));
+    let waited = t.elapsed();
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        == 2));
+    let (_, log) = sb.stop(child);
+    assert!(
+        waited >= Duration::from_millis(1800) && waited < Duration::from_secs(5),
+        "{waited:?}\n{log}"
+    );
+    assert_eq!(lines(&sb.path("starts"))[1], "edit=n gone=present", "{log}");
+}
+
+#[test]
+fn sync_done_without_a_supervisor_is_harmless() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    let out = shim(&sb, &["sync-done"], b"");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no supervisor listens"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! The supervisor with real processes and real files (issue 3).
+//! The supervisor with real processes and real files (issues 3 and 16).
+//! Every wait is on an event (a log line, a file, a process state), never
+//! a fixed sleep.
 
 mod common;
 use common::*;
@@ -11,13 +13,12 @@ fn sigterm_is_forwarded_and_the_apps_exit_status_is_ours() {
     let child = sb.supervise(&[
         "sh",
         "-c",
-        "trap 'exit 42' TERM; echo up > up; while :; do sleep 0.05; done",
+        "trap 'exit 42' TERM; echo up > ../up; while :; do sleep 0.05; done",
     ]);
     assert!(wait_until(Duration::from_secs(10), || sb
-        .app()
-        .join("up")
+        .path("up")
         .exists()));
-    let (code, log) = stop(child);
+    let (code, log) = sb.stop(child);
     assert_eq!(code, Some(42), "{log}");
 }
 
@@ -27,14 +28,13 @@ fn an_app_ignoring_sigterm_is_killed_after_the_grace_period() {
     let child = sb.supervise(&[
         "sh",
         "-c",
-        "trap '' TERM; echo up > up; while :; do sleep 0.05; done",
+        "trap '' TERM; echo up > ../up; while :; do sleep 0.05; done",
     ]);
     assert!(wait_until(Duration::from_secs(10), || sb
-        .app()
-        .join("up")
+        .path("up")
         .exists()));
     let start = Instant::now();
-    let (code, log) = stop(child);
+    let (code, log) = sb.stop(child);
     let took = start.elapsed();
     assert_eq!(code, Some(128 + 9), "{log}");
     assert!(
@@ -46,9 +46,11 @@ fn an_app_ignoring_sigterm_is_killed_after_the_grace_period() {
 #[test]
 fn as_pid_1_orphaned_grandchildren_are_reaped() {
     let sb = Sandbox::new("kind = \"restart\"");
-    // The app leaves 5 orphans behind that exit at once: as PID 1 of a new
-    // PID namespace, the supervisor inherits and must reap them.
-    let script = "for i in 1 2 3 4 5; do sh -c 'sleep 0.2 &'; done; echo up > up; exec sleep 30";
+    // The app leaves 5 orphans behind that exit after 0.2 s: as PID 1 of a
+    // new PID namespace, the supervisor inherits and must reap them. Each
+    // records its parent as it ends (the `read` builtin opens
+    // /proc/self/stat in the orphan itself).
+    let script = "for i in 1 2 3 4 5; do sh -c '(sleep 0.2; read -r a b c ppid rest < /proc/self/stat; echo $ppid >> ../orphans) &'; done; echo up > ../up; exec sleep 30";
     let child = Command::new("unshare")
         .args([
             "--pid",
@@ -67,65 +69,73 @@ fn as_pid_1_orphaned_grandchildren_are_reaped() {
         .spawn()
         .unwrap();
     assert!(wait_until(Duration::from_secs(10), || sb
-        .app()
-        .join("up")
+        .path("up")
         .exists()));
-    // Orphans exit after 0.2 s; the supervisor reaps them on SIGCHLD or,
-    // at the latest, on its 2 s tick.
-    std::thread::sleep(Duration::from_millis(300));
-    // The supervisor is unshare's child; look for zombies among its children.
+    // The supervisor is unshare's child.
     let unshare_pid = child.id();
-    let sup = std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
-        .unwrap();
-    let sup: u32 = sup
-        .split_whitespace()
-        .next()
-        .expect("supervisor pid")
-        .parse()
-        .unwrap();
-    let zombies_of = |sup: u32| {
-        let mut zombies = Vec::new();
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                continue;
-            };
-            let after = stat.rsplit_once(") ").map(|(_, a)| a).unwrap_or("");
-            let fields: Vec<&str> = after.split_whitespace().collect();
-            if fields.len() > 1 && fields[1] == sup.to_string() && fields[0] == "Z" {
-                zombies.push(stat);
-            }
-        }
-        zombies
+    let sup = descendants(unshare_pid)
+        .into_iter()
+        .find(|p| process(*p).is_some_and(|p| p.ppid == unshare_pid))
+        .expect("supervisor pid");
+    let orphans_ended = wait_until(Duration::from_secs(10), || {
+        lines(&sb.path("orphans")).len() == 5
+    });
+    // Once reaped, only the app is left among the supervisor's children
+    // (a zombie would still be listed).
+    let children = |sup: u32| {
+        std::fs::read_to_string(format!("/proc/{sup}/task/{sup}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|p| {
+                let p: u32 = p.parse().unwrap();
+                process(p).map(|p| format!("{} {} {}", p.pid, p.state, p.comm))
+            })
+            .collect::<Vec<_>>()
     };
-    wait_until(Duration::from_secs(4), || zombies_of(sup).is_empty());
-    let zombies = zombies_of(sup);
+    let reaped = wait_until(Duration::from_secs(5), || children(sup).len() == 1);
+    let left = children(sup);
     // Stop the supervisor itself (PID 1 inside); unshare then exits too.
     nix_kill(sup as i32, 15).unwrap();
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(zombies.is_empty(), "zombies left: {zombies:?}\n{log}");
+    assert!(orphans_ended, "the orphans never ended\n{log}");
+    assert_eq!(
+        lines(&sb.path("orphans")),
+        vec!["1"; 5],
+        "each orphan was reparented to the supervisor (PID 1)"
+    );
+    assert!(reaped, "children left: {left:?}\n{log}");
     assert!(log.contains("exiting"), "{log}");
 }
 
 #[test]
 fn a_crash_loop_backs_off_and_a_sync_resets_it() {
     let sb = Sandbox::new("kind = \"restart\"");
+    let t = Instant::now();
     let child = sb.supervise(&["sh", "-c", "echo start >> ../starts; exit 3"]);
-    std::thread::sleep(Duration::from_millis(2000));
-    let starts = lines(&sb.path("starts")).len();
-    // Backoff 100, 200, 400, 800 ms: about 5 starts in 2 s, never dozens.
-    assert!((3..=7).contains(&starts), "{starts} starts in 2 s");
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        >= 5));
+    let took = t.elapsed();
+    // Backoff 100, 200, 400, 800 ms between the five starts: never faster.
+    assert!(took >= Duration::from_millis(1500), "5 starts in {took:?}");
+    for ms in [100, 200, 400, 800] {
+        sb.expect_log(&format!("restarting in {ms} ms"), 1, Duration::from_secs(5));
+    }
     sb.socket_ready();
     let out = sb.tar(&stream(&[(sb.app().join("a.js"), b"x".to_vec())]));
     assert!(out.status.success());
-    std::thread::sleep(Duration::from_millis(400));
-    let (_, log) = stop(child);
+    sb.expect_log("sync: 1 file(s)", 1, Duration::from_secs(10));
+    let reset = wait_until(Duration::from_secs(10), || {
+        let log = sb.log();
+        let after_sync = log.rsplit("sync: 1 file(s)").next().unwrap().to_string();
+        after_sync.contains("restarting in 100 ms")
+    });
+    let (_, log) = sb.stop(child);
     assert!(log.contains("exited with status 3"), "{log}");
-    let after_sync = log.rsplit("sync: 1 file(s)").next().unwrap();
-    assert!(
-        after_sync.contains("restarting in 100 ms"),
-        "backoff not reset by the sync:\n{log}"
-    );
+    assert!(reset, "backoff not reset by the sync:\n{log}");
 }
 
 #[test]
@@ -140,7 +150,7 @@ fn a_failed_rebuild_keeps_the_old_app_and_a_fixed_one_restarts() {
         == 1));
     let out = sb.tar(&stream(&[(sb.app().join("main.go"), b"broken".to_vec())]));
     assert!(out.status.success());
-    std::thread::sleep(Duration::from_millis(500));
+    sb.expect_log("rebuild failed", 1, Duration::from_secs(10));
     assert_eq!(
         lines(&sb.path("pids")).len(),
         1,
@@ -156,11 +166,13 @@ fn a_failed_rebuild_keeps_the_old_app_and_a_fixed_one_restarts() {
     )
     .len()
         == 2));
-    let (_, log) = stop(child);
+    let (_, log) = sb.stop(child);
+    // The compiler's output, streamed line by line as it came.
     assert!(
-        log.contains("rebuild failed") && log.contains("main.go:3: syntax error"),
+        log.contains("rebuild failed") && log.contains("[filesync] build: main.go:3: syntax error"),
         "{log}"
     );
+    assert!(log.contains("[filesync] build: compiling"), "{log}");
     assert!(log.contains("rebuilt and restarted"), "{log}");
 }
 
@@ -193,8 +205,7 @@ fn no_change_is_lost_under_200_syncs() {
     .last()
     .map(String::as_str)
         == Some("200")));
-    std::thread::sleep(Duration::from_millis(300));
-    let (_, log) = stop(child);
+    let (_, log) = sb.stop(child);
     let seen = lines(&sb.path("seen"));
     assert_eq!(seen.last().map(String::as_str), Some("200"), "{log}");
     eprintln!("200 syncs -> {} starts", seen.len());
@@ -229,13 +240,25 @@ fn a_2000_file_sync_restarts_exactly_once_after_the_last_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::thread::sleep(Duration::from_millis(1500));
-    let (_, log) = stop(child);
+    sb.expect_log(
+        "sync: 2000 file(s) -> restarted",
+        1,
+        Duration::from_secs(30),
+    );
+    // A late echo of the 2,000 files would reload on its own, or join the
+    // marker's change.
+    sb.marker(1);
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("starts")
+    )
+    .len()
+        >= 3));
+    let (_, log) = sb.stop(child);
     let starts = lines(&sb.path("starts"));
     assert_eq!(
         starts.len(),
-        2,
-        "exactly one restart for the batch: {starts:?}\n{log}"
+        3,
+        "exactly one restart for the batch, one for the marker: {starts:?}\n{log}"
     );
     assert_eq!(
         starts[1].trim(),
@@ -342,7 +365,7 @@ fn the_wrapped_process_gets_the_launchers_environment_exactly() {
         "wrapped run wrote no env:\n{}",
         std::fs::read_to_string(sb.path("filesync.log")).unwrap_or_default()
     );
-    std::thread::sleep(Duration::from_millis(100));
+    // Written whole and renamed into place: complete once it exists.
     let got = std::fs::read_to_string(sb.path("web.env")).unwrap();
     let _ = stop(wrapped);
     assert!(
@@ -370,7 +393,7 @@ fn the_sync_socket_is_only_for_the_containers_user() {
     let meta = std::fs::metadata(sb.path("sock")).unwrap();
     let mode = meta.permissions().mode() & 0o777;
     let uid = meta.uid();
-    let (_, log) = stop(child);
+    let (_, log) = sb.stop(child);
     assert_eq!(mode, 0o600, "socket mode {mode:o}\n{log}");
     assert_eq!(uid, nix_uid(), "owned by the supervisor's user");
 }
@@ -378,4 +401,354 @@ fn the_sync_socket_is_only_for_the_containers_user() {
 fn nix_uid() -> u32 {
     let out = Command::new("id").arg("-u").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// The process tree under `sup`: pids and their process groups.
+fn tree_of(sup: u32) -> Vec<Proc> {
+    descendants(sup).into_iter().filter_map(process).collect()
+}
+
+#[test]
+fn term_during_a_60_second_rebuild_stops_build_and_app_within_the_grace_period() {
+    // A build that ignores TERM (so only the KILL after the grace ends it)
+    // and has a child of its own, in its own process group.
+    let sb = Sandbox::new(
+        "kind = \"rebuild\"\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo building; sleep 60 & sleep 60; wait\"]",
+    );
+    let child = sb.supervise(&[
+        "sh",
+        "-c",
+        "trap 'exit 42' TERM; echo up > ../up; while :; do sleep 0.05; done",
+    ]);
+    let sup = child.id();
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(10), || sb
+        .path("up")
+        .exists()));
+    let out = sb.tar(&stream(&[(sb.app().join("main.go"), b"v2".to_vec())]));
+    assert!(out.status.success());
+    sb.expect_log("[filesync] build: building", 1, Duration::from_secs(10));
+    // The build's shell and its two sleeps, in a group of their own.
+    let mut tree = Vec::new();
+    let built = wait_until(Duration::from_secs(10), || {
+        tree = tree_of(sup);
+        tree.iter()
+            .filter(|p| p.comm == "sleep" && p.pgrp != p.pid)
+            .count()
+            >= 2
+            || tree.iter().filter(|p| p.comm == "sleep").count() >= 3
+    });
+    assert!(built, "no build tree: {tree:?}\n{}", sb.log());
+    let groups: std::collections::BTreeSet<u32> = tree.iter().map(|p| p.pgrp).collect();
+    assert!(
+        groups.len() >= 2 && !groups.contains(&sup),
+        "app and build each in a group of their own, not ours: {tree:?}"
+    );
+    let t = Instant::now();
+    nix_kill(sup as i32, 15).unwrap();
+    let mut child = child;
+    let status = child.wait().unwrap();
+    let took = t.elapsed();
+    let log = sb.log();
+    assert_eq!(status.code(), Some(42), "the app's exit status\n{log}");
+    // Grace 2 s, then SIGKILL of the build's group: done within the grace
+    // (plus the time to reap).
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_millis(3500),
+        "stopped in {took:?}\n{log}"
+    );
+    assert!(
+        log.contains("SIGKILL to the build's process group"),
+        "{log}"
+    );
+    let left: Vec<Proc> = tree
+        .iter()
+        .filter(|p| alive(p.pid))
+        .filter_map(|p| process(p.pid))
+        .collect();
+    let in_groups: Vec<Proc> = processes()
+        .into_iter()
+        .filter(|p| groups.contains(&p.pgrp) && p.state != 'Z')
+        .collect();
+    assert!(left.is_empty(), "processes left: {left:?}\n{log}");
+    assert!(in_groups.is_empty(), "group members left: {in_groups:?}");
+}
+
+#[test]
+fn a_save_during_a_rebuild_cancels_it_and_the_next_build_is_of_the_final_files() {
+    // The build reads the source when it starts and writes it out after 1 s.
+    let sb = Sandbox::new(
+        "kind = \"rebuild\"\ncommand = [\"sh\", \"-c\", \"v=$(cat v.txt); echo start $v >> ../builds; sleep 1; echo done $v >> ../builds; echo $v > ../out\"]",
+    );
+    std::fs::write(sb.app().join("v.txt"), "0").unwrap();
+    std::fs::write(sb.path("out"), "0\n").unwrap();
+    let child = sb.supervise(&["sh", "-c", "cat ../out >> ../seen; exec sleep 60"]);
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("seen")
+    )
+    .len()
+        == 1));
+    let sync = |v: &str| {
+        let out = sb.tar(&stream(&[(sb.app().join("v.txt"), v.as_bytes().to_vec())]));
+        assert!(out.status.success());
+    };
+    sync("1");
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("builds")
+    ) == ["start 1"]));
+    sync("2");
+    assert!(
+        wait_until(Duration::from_secs(20), || lines(&sb.path("seen")).len()
+            == 2),
+        "seen {:?}, builds {:?}\n{}",
+        lines(&sb.path("seen")),
+        lines(&sb.path("builds")),
+        sb.log()
+    );
+    let (_, log) = sb.stop(child);
+    assert_eq!(
+        lines(&sb.path("builds")),
+        ["start 1", "start 2", "done 2"],
+        "the first build was cancelled, the second built the final files\n{log}"
+    );
+    assert_eq!(
+        lines(&sb.path("seen")),
+        ["0", "2"],
+        "one restart, on the final build"
+    );
+    assert!(
+        log.contains("cancelling it; building again on the final files"),
+        "{log}"
+    );
+    assert_eq!(log.matches("rebuilt and restarted").count(), 1, "{log}");
+}
+
+#[test]
+fn signals_are_forwarded_and_the_stop_signal_is_configurable() {
+    // Recorded stop signal INT, overridden at run time by QUIT.
+    let sb = Sandbox::with_config("kind = \"restart\"", "stop_signal = \"INT\"");
+    let app = "echo $$ >> ../pids; for s in HUP USR1 USR2 WINCH; do trap \"echo $s >> ../sigs\" $s; done; \
+               trap 'echo QUIT >> ../sigs; exit 0' QUIT; trap 'echo INT >> ../sigs; exit 0' INT; \
+               trap 'echo TERM >> ../sigs; exit 0' TERM; while :; do sleep 0.05; done";
+    let child = sb.supervise_with(&["sh", "-c", app], &[("FILESYNC_STOP_SIGNAL", "sigquit")]);
+    let sup = child.id() as i32;
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("pids")
+    )
+    .len()
+        == 1));
+    for (sig, name) in [(1, "HUP"), (10, "USR1"), (12, "USR2"), (28, "WINCH")] {
+        nix_kill(sup, sig).unwrap();
+        assert!(
+            wait_until(Duration::from_secs(5), || lines(&sb.path("sigs"))
+                .last()
+                .map(String::as_str)
+                == Some(name)),
+            "{name} not forwarded: {:?}\n{}",
+            lines(&sb.path("sigs")),
+            sb.log()
+        );
+    }
+    // A reload stops the app with the stop signal.
+    let out = sb.tar(&stream(&[(sb.app().join("a.js"), b"x".to_vec())]));
+    assert!(out.status.success());
+    assert!(wait_until(Duration::from_secs(10), || lines(
+        &sb.path("pids")
+    )
+    .len()
+        == 2));
+    // TERM (the platform's stop) reaches the app as the stop signal too.
+    let (code, log) = sb.stop(child);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(
+        lines(&sb.path("sigs")),
+        ["HUP", "USR1", "USR2", "WINCH", "QUIT", "QUIT"],
+        "{log}"
+    );
+}
+
+/// `unshare -m` with a private mount namespace where `/tmp` is a fresh,
+/// read-only tmpfs (the host's `/tmp` is never touched) and `/dev/shm` a
+/// fresh tmpfs, read-only too when `shm_ro`; then `BIN`.
+fn read_only_tmp(shm_ro: bool) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c"]);
+    c.arg(format!(
+        "mount -t tmpfs -o size=1m filesync-ro-tmp /tmp && mount -o remount,ro /tmp && \
+         mount -t tmpfs -o size=1m filesync-shm /dev/shm{} && exec \"$0\" \"$@\"",
+        if shm_ro {
+            " && mount -o remount,ro /dev/shm"
+        } else {
+            ""
+        }
+    ));
+    c.arg(BIN);
+    c.env_remove("XDG_RUNTIME_DIR");
+    c
+}
+
+/// A sandbox outside `/tmp` (which the test makes read-only) whose config
+/// puts the socket in `/tmp`.
+fn sandbox_outside_tmp() -> Sandbox {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let sock = format!("/tmp/filesync-ro-test-{}.sock", std::process::id());
+    Sandbox::in_dir(dir, "kind = \"restart\"", &format!("socket = \"{sock}\""))
+}
+
+/// Runs a shim (`args` after the binary) inside the mount namespace of
+/// `pid`, finding the socket as in an image: from the recorded config.
+fn shim_in_ns(sb: &Sandbox, pid: u32, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-m", "--", BIN])
+        .args(args)
+        .env_remove("FILESYNC_SOCKET")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("FILESYNC_CONFIG", sb.path("cfg.toml"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn with_tmp_read_only_the_socket_moves_to_a_private_directory_and_syncs_still_batch() {
+    let sb = sandbox_outside_tmp();
+    let child = sb.supervise_cmd(
+        read_only_tmp(false),
+        &["sh", "-c", "echo start >> ../starts; exec sleep 60"],
+        &[("FILESYNC_SOCKET", "")],
+    );
+    let pid = child.id();
+    assert!(
+        wait_until(Duration::from_secs(10), || lines(&sb.path("starts")).len()
+            == 1),
+        "the app never started:\n{}",
+        sb.log()
+    );
+    sb.expect_log(
+        "sync socket /dev/shm/filesync-0/filesync.sock",
+        1,
+        Duration::from_secs(10),
+    );
+    let files: Vec<_> = (0..50)
+        .map(|i| (sb.app().join(format!("src/f{i}.js")), b"v2".to_vec()))
+        .collect();
+    let out = shim_in_ns(
+        &sb,
+        pid,
+        &["tar", "xmf", "-", "-C", "/", "--no-same-owner"],
+        &stream(&files),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sb.expect_log("sync: 50 file(s) -> restarted", 1, Duration::from_secs(10));
+    sb.marker(1);
+    let (_, log) = sb.stop(child);
+    assert!(!log.contains("degraded"), "{log}");
+    assert_eq!(
+        lines(&sb.path("starts")).len(),
+        3,
+        "one restart for the sync:\n{log}"
+    );
+}
+
+#[test]
+fn with_no_socket_anywhere_the_app_runs_and_file_changes_still_reload_it() {
+    let sb = sandbox_outside_tmp();
+    let child = sb.supervise_cmd(
+        read_only_tmp(true),
+        &["sh", "-c", "echo start >> ../starts; exec sleep 60"],
+        &[("FILESYNC_SOCKET", "")],
+    );
+    let pid = child.id();
+    assert!(
+        wait_until(Duration::from_secs(10), || lines(&sb.path("starts")).len()
+            == 1),
+        "the app never started:\n{}",
+        sb.log()
+    );
+    sb.expect_log("degraded: no sync socket", 1, Duration::from_secs(10));
+    let log = sb.log();
+    assert!(log.contains("Read-only file system"), "{log}");
+    assert!(log.contains("file changes still reload it"), "{log}");
+    assert_eq!(log.matches("degraded").count(), 1, "one line: {log}");
+    // An edit made any way is seen…
+    sb.marker(1);
+    // …and so is a sync through the shim, which finds no supervisor and
+    // extracts all the same.
+    let out = shim_in_ns(
+        &sb,
+        pid,
+        &["tar", "xmf", "-", "-C", "/", "--no-same-owner"],
+        &stream(&[(sb.app().join("a.js"), b"v2".to_vec())]),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sb.expect_log("change: 1 file(s) -> restarted", 2, Duration::from_secs(10));
+    let (_, log) = sb.stop(child);
+    assert_eq!(lines(&sb.path("starts")).len(), 3, "{log}");
+}
+
+#[test]
+fn without_inotify_the_app_runs_and_shim_syncs_still_reload_it() {
+    // No host setting is touched: a user namespace of our own whose
+    // inotify instance limit (`/proc/sys/user/max_inotify_instances`, per
+    // user namespace) is 0, as on a node where `max_user_instances` is
+    // exhausted.
+    let sb = Sandbox::new("kind = \"restart\"");
+    let mut base = Command::new("unshare");
+    base.args([
+        "--user",
+        "--map-root-user",
+        "sh",
+        "-c",
+        "echo 0 > /proc/sys/user/max_inotify_instances && exec \"$0\" \"$@\"",
+        BIN,
+    ]);
+    let child = sb.supervise_cmd(
+        base,
+        &["sh", "-c", "echo start >> ../starts; exec sleep 60"],
+        &[],
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || lines(&sb.path("starts")).len()
+            == 1),
+        "the app never started:\n{}",
+        sb.log()
+    );
+    sb.expect_log(
+        "degraded: no file-system watcher",
+        1,
+        Duration::from_secs(10),
+    );
+    let log = sb.log();
+    assert!(log.contains("Too many open files"), "{log}");
+    assert!(
+        log.contains("syncs through Skaffold's tar and rm still reload it"),
+        "{log}"
+    );
+    assert_eq!(log.matches("degraded").count(), 1, "one line: {log}");
+    sb.socket_ready();
+    let out = sb.tar(&stream(&[(sb.app().join("a.js"), b"v2".to_vec())]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sb.expect_log("sync: 1 file(s) -> restarted", 1, Duration::from_secs(10));
+    let (code, log) = sb.stop(child);
+    assert_eq!(lines(&sb.path("starts")).len(), 2, "{log}");
+    assert_eq!(code, Some(143), "sleep killed by TERM: {log}");
 }

@@ -25,6 +25,65 @@ pub struct RuntimeConfig {
     /// complete.
     #[serde(default = "default_socket")]
     pub socket: String,
+    /// The signal the supervisor stops the app with, by name (`TERM`,
+    /// `SIGQUIT`, … see [`parse_stop_signal`]); recorded from
+    /// `BP_FILESYNC_STOP_SIGNAL`. `None`: TERM. At run time the env
+    /// variable [`STOP_SIGNAL_ENV`] overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    /// What ends a sync batch (see [`BatchEnd`]); `shim` unless the
+    /// generated Skaffold config runs `filesync sync-done` as an after-sync
+    /// container hook.
+    #[serde(default)]
+    pub batch_end: BatchEnd,
+}
+
+/// What tells the supervisor that a Skaffold sync batch is complete.
+///
+/// Skaffold (v2.24 `pkg/skaffold/sync/sync.go` `PodSyncer.sync`, and
+/// `sync/docker.go` `ContainerSyncer.Sync`) runs `tar xmf - -C /
+/// --no-same-owner` for the copies and then, only when the batch has
+/// deletions, `rm -rf -- PATHS`; after-sync hooks run once both are done,
+/// with the kubectl deployer only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchEnd {
+    /// No hook: each shim ends a batch. An edit-only save (tar) reloads at
+    /// once after `tar`; a save with deletions reloads again after `rm`
+    /// (the last step), so at most twice, the last one on the final files.
+    #[default]
+    Shim,
+    /// `filesync sync-done` runs as an after-sync container hook: `tar` and
+    /// `rm` only accumulate, the reload happens once at `sync-done` (or 2 s
+    /// after the last shim, should the hook never come).
+    Hook,
+}
+
+/// Runtime env override of the recorded stop signal.
+pub const STOP_SIGNAL_ENV: &str = "FILESYNC_STOP_SIGNAL";
+
+/// Signals the app may be stopped with (canonical names, without `SIG`).
+/// WINCH is there for Apache httpd (graceful stop), QUIT for nginx and
+/// Unicorn (graceful shutdown).
+pub const STOP_SIGNALS: [&str; 8] = [
+    "TERM", "INT", "QUIT", "HUP", "USR1", "USR2", "WINCH", "KILL",
+];
+
+/// The canonical name (`QUIT`) of a stop signal written `QUIT`, `SIGQUIT`,
+/// `quit` or `sigquit`; an error naming the accepted names otherwise.
+pub fn parse_stop_signal(value: &str) -> Result<&'static str, String> {
+    let upper = value.trim().to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    STOP_SIGNALS
+        .iter()
+        .find(|s| **s == name)
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "{value:?} is not a stop signal; use one of {} (with or without SIG)",
+                STOP_SIGNALS.join(", ")
+            )
+        })
 }
 
 fn default_debounce_ms() -> u64 {
@@ -68,5 +127,42 @@ impl RuntimeConfig {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_signals_parse_with_or_without_sig_in_any_case() {
+        assert_eq!(parse_stop_signal("TERM"), Ok("TERM"));
+        assert_eq!(parse_stop_signal("sigquit"), Ok("QUIT"));
+        assert_eq!(parse_stop_signal(" SIGWINCH "), Ok("WINCH"));
+        assert_eq!(parse_stop_signal("usr2"), Ok("USR2"));
+        for bad in ["", "SIG", "15", "STOP", "SIGCHLD", "TERMX"] {
+            let e = parse_stop_signal(bad).unwrap_err();
+            assert!(e.contains("TERM, INT, QUIT"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn new_fields_default_when_absent_and_round_trip() {
+        let old = "process_type = \"web\"\n[plan]\nfamily = \"node\"\napp_dir = \"/workspace\"\nignore = []\nrules = []\n[plan.action]\nkind = \"restart\"\n";
+        let c: RuntimeConfig = toml::from_str(old).unwrap();
+        assert_eq!(c.stop_signal, None);
+        assert_eq!(c.batch_end, BatchEnd::Shim);
+        assert_eq!(c.socket, "/tmp/filesync.sock");
+        let with = RuntimeConfig {
+            stop_signal: Some("QUIT".into()),
+            batch_end: BatchEnd::Hook,
+            ..c
+        };
+        let text = toml::to_string(&with).unwrap();
+        assert!(
+            text.contains("stop_signal = \"QUIT\"") && text.contains("batch_end = \"hook\""),
+            "{text}"
+        );
+        assert_eq!(toml::from_str::<RuntimeConfig>(&text).unwrap(), with);
     }
 }

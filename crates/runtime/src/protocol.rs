@@ -1,36 +1,151 @@
-//! The channel from the shims to the supervisor: a unix stream socket
-//! (mode 0600: only the container's user may talk to it). A shim connects
-//! before it touches any file, sends `begin`, and `end N` once every file
-//! is in place — or `abort` (or just disconnects) when it failed. The
-//! supervisor reloads once per batch, after the last file exists, and
-//! ignores file-system events while a shim is at work.
+//! The channel from the shims (and the after-sync hook) to the supervisor:
+//! a unix stream socket, mode 0600, so only the container's user may talk
+//! to it. Lines, one per message:
+//!
+//! - `begin` (a shim, before it touches any file) — answered `ok` once the
+//!   supervisor has taken it in, so no file event of the shim can overtake
+//!   it;
+//! - `end N TOOL` (after the last file is in place; `TOOL` is `tar` or
+//!   `rm`) — answered `ok` once the batch is handled: for `rm`, the last
+//!   step of a Skaffold batch, that is when the app that may still hold a
+//!   deleted file is gone (the rm shim waits for it); `tar` does not wait;
+//! - `abort`, or a disconnect before `end`: the shim failed;
+//! - `done` (`filesync sync-done`, Skaffold's after-sync hook) — answered
+//!   `ok` once the batch's reload has taken the old app out.
+//!
+//! **Where the socket is.** Its configured path (`$FILESYNC_SOCKET`, else
+//! the recorded config's `socket`, `/tmp/filesync.sock` by default); where
+//! that cannot be created (read-only `/tmp`, `readOnlyRootFilesystem`),
+//! `filesync.sock` in a private directory `filesync-UID` (mode 0700, owned
+//! by us) under `$XDG_RUNTIME_DIR` when set, then under `/dev/shm` (a
+//! tmpfs that Docker and Kubernetes mount writable even on a read-only root
+//! file system). Shims and the hook try the same list in the same order,
+//! and talk to a private directory only when it is theirs and private.
 
+use crate::watch::Gate;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Env override of the socket path (tests, non-CNB use).
 pub const SOCKET_ENV: &str = "FILESYNC_SOCKET";
+const DEFAULT_SOCKET: &str = "/tmp/filesync.sock";
+const FALLBACK_NAME: &str = "filesync.sock";
+/// How long the rm shim waits for the old app to be gone.
+const RM_WAIT: Duration = Duration::from_secs(30);
+/// How long `sync-done` waits for the reload to take the old app out.
+const DONE_WAIT: Duration = Duration::from_secs(60);
 
-/// The socket path: `$FILESYNC_SOCKET`, else the recorded config's, else
-/// the default.
+/// The configured socket path: `$FILESYNC_SOCKET` (an empty value counts
+/// as unset), else the recorded config's, else the default.
 pub fn socket_path() -> PathBuf {
-    if let Some(p) = std::env::var_os(SOCKET_ENV) {
+    if let Some(p) = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()) {
         return p.into();
     }
     crate::config::RuntimeConfig::load(None)
         .map(|c| PathBuf::from(c.socket))
-        .unwrap_or_else(|_| PathBuf::from("/tmp/filesync.sock"))
+        .unwrap_or_else(|_| PathBuf::from(DEFAULT_SOCKET))
 }
 
+/// One place the socket may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub path: PathBuf,
+    /// The private directory holding it (fallbacks only).
+    pub private_dir: Option<PathBuf>,
+}
+
+/// Where the socket may be, in the order both sides try: `primary`, then
+/// `filesync-UID/filesync.sock` under `$XDG_RUNTIME_DIR` and `/dev/shm`.
+pub fn candidates(primary: &Path) -> Vec<Candidate> {
+    let uid = nix::unistd::getuid();
+    let mut bases = Vec::new();
+    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        if x.is_absolute() {
+            bases.push(x);
+        }
+    }
+    bases.push(PathBuf::from("/dev/shm"));
+    let mut out = vec![Candidate {
+        path: primary.to_path_buf(),
+        private_dir: None,
+    }];
+    for base in bases {
+        let dir = base.join(format!("filesync-{uid}"));
+        out.push(Candidate {
+            path: dir.join(FALLBACK_NAME),
+            private_dir: Some(dir),
+        });
+    }
+    out
+}
+
+/// Is `dir` a real directory (not a symlink) owned by us and closed to
+/// everybody else?
+fn is_private(dir: &Path) -> std::io::Result<()> {
+    let m = std::fs::symlink_metadata(dir)?;
+    let ours = m.uid() == nix::unistd::getuid().as_raw();
+    if !m.file_type().is_dir() || !ours || m.mode() & 0o077 != 0 {
+        return Err(std::io::Error::other(format!(
+            "{} is not a private directory of ours (owner {}, mode {:o})",
+            dir.display(),
+            m.uid(),
+            m.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+/// Connects to the first candidate a supervisor listens on.
+fn connect() -> Option<UnixStream> {
+    candidates(&socket_path()).into_iter().find_map(|c| {
+        if let Some(dir) = &c.private_dir {
+            is_private(dir).ok()?;
+        }
+        UnixStream::connect(&c.path).ok()
+    })
+}
+
+/// What a connection tells the supervisor.
+#[derive(Debug)]
 pub enum ShimEvent {
     Begin(u64),
-    /// Batch complete: files changed, and whether more may follow (`rm`).
-    End(u64, usize, bool),
+    /// Batch complete: files changed, and which tool (`tar`, `rm`).
+    End {
+        id: u64,
+        files: usize,
+        tool: String,
+        reply: Reply,
+    },
     Abort(u64),
+    /// `filesync sync-done`.
+    Done {
+        id: u64,
+        reply: Reply,
+    },
+}
+
+/// The answer owed to a session; dropping it closes the connection
+/// unanswered (the peer sees EOF and goes on).
+#[derive(Debug)]
+pub struct Reply(UnixStream);
+
+impl Reply {
+    pub fn send(mut self) {
+        let _ = self.0.write_all(b"ok\n");
+    }
+}
+
+fn read_line(s: &UnixStream, timeout: Duration) -> Option<String> {
+    s.set_read_timeout(Some(timeout)).ok()?;
+    let mut line = String::new();
+    BufReader::new(s.try_clone().ok()?)
+        .read_line(&mut line)
+        .ok()?;
+    Some(line)
 }
 
 /// A shim's session; dropping it without `end` counts as an abort.
@@ -40,26 +155,27 @@ impl Session {
     /// Connects and says `begin`; without a supervisor (plain `tar` use,
     /// or none running) the shim works all the same.
     pub fn begin() -> Session {
-        let stream = UnixStream::connect(socket_path()).ok().and_then(|mut s| {
+        let stream = connect().and_then(|mut s| {
             s.write_all(b"begin\n").ok()?;
             // Wait for the supervisor to have queued `begin` before any file
             // changes, so no file-system event of ours can overtake it.
-            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
-                .ok()?;
-            let mut ack = String::new();
-            BufReader::new(s.try_clone().ok()?)
-                .read_line(&mut ack)
-                .ok()?;
+            read_line(&s, Duration::from_secs(2))?;
             Some(s)
         });
         Session(stream)
     }
 
-    /// `tool` is `tar` or `rm`: Skaffold runs `rm` before `tar` in one
-    /// batch, so after `rm` the supervisor waits briefly for a `tar`.
+    /// `tool` is `tar` or `rm`. Skaffold runs `rm` last in a batch (after
+    /// `tar`), so the rm shim returns only once the supervisor has taken the
+    /// app that may still hold a deleted file out (up to its stop grace).
     pub fn end(mut self, files: usize, tool: &str) {
         if let Some(mut s) = self.0.take() {
-            let _ = s.write_all(format!("end {files} {tool}\n").as_bytes());
+            if s.write_all(format!("end {files} {tool}\n").as_bytes())
+                .is_ok()
+                && tool == "rm"
+            {
+                let _ = read_line(&s, RM_WAIT);
+            }
         }
     }
 }
@@ -72,10 +188,28 @@ impl Drop for Session {
     }
 }
 
-/// Listens on `path`, forwarding each connection's messages to `tx`.
-pub fn listen(path: &Path, tx: Sender<ShimEvent>) -> std::io::Result<()> {
-    // Bound under a temporary name and made 0600 before it appears at
-    // `path`: there is no moment when another user could connect.
+/// `filesync sync-done`: tells the supervisor the batch is complete and
+/// waits until its reload has taken the old app out. `Err` when no
+/// supervisor listens.
+pub fn sync_done() -> Result<(), String> {
+    let Some(mut s) = connect() else {
+        let tried: Vec<String> = candidates(&socket_path())
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect();
+        return Err(format!("no supervisor listens on {}", tried.join(" or ")));
+    };
+    s.write_all(b"done\n").map_err(|e| e.to_string())?;
+    match read_line(&s, DONE_WAIT) {
+        Some(l) if l.trim() == "ok" => Ok(()),
+        _ => Err("the supervisor did not answer".into()),
+    }
+}
+
+/// Binds `path` with mode 0600: bound under a temporary name and made 0600
+/// before it appears at `path`, so there is no moment when another user
+/// could connect.
+fn bind(path: &Path) -> std::io::Result<UnixListener> {
     let staging = path.with_file_name(format!(
         ".{}.{}",
         path.file_name().unwrap_or_default().to_string_lossy(),
@@ -83,46 +217,207 @@ pub fn listen(path: &Path, tx: Sender<ShimEvent>) -> std::io::Result<()> {
     ));
     let _ = std::fs::remove_file(&staging);
     let listener = UnixListener::bind(&staging)?;
-    std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))?;
-    std::fs::rename(&staging, path)?;
+    let placed = std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&staging, path));
+    if let Err(e) = placed {
+        let _ = std::fs::remove_file(&staging);
+        return Err(e);
+    }
+    Ok(listener)
+}
+
+fn bind_candidate(c: &Candidate) -> std::io::Result<UnixListener> {
+    if let Some(dir) = &c.private_dir {
+        match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        is_private(dir)?;
+    }
+    bind(&c.path)
+}
+
+/// Listens on the first of `candidates` that can be created, forwarding
+/// each connection's messages to `deliver` (which returns `false` once
+/// nobody listens any more). Shim sessions are counted in `gate` as they
+/// begin and end, before `deliver` hears of them. On failure, why each
+/// candidate failed.
+pub fn listen(
+    candidates: &[Candidate],
+    gate: Arc<Gate>,
+    deliver: impl Fn(ShimEvent) -> bool + Send + Sync + 'static,
+) -> Result<PathBuf, Vec<(PathBuf, std::io::Error)>> {
+    let mut errors = Vec::new();
+    let mut bound = None;
+    for c in candidates {
+        match bind_candidate(c) {
+            Ok(l) => {
+                bound = Some((l, c.path.clone()));
+                break;
+            }
+            Err(e) => errors.push((c.path.clone(), e)),
+        }
+    }
+    let Some((listener, path)) = bound else {
+        return Err(errors);
+    };
+    let deliver = Arc::new(deliver);
     std::thread::spawn(move || {
         for (id, conn) in (1u64..).zip(listener.incoming()) {
             let Ok(conn) = conn else { continue };
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut ended = false;
-                let Ok(mut reply) = conn.try_clone() else {
-                    return;
-                };
-                for line in BufReader::new(conn).lines() {
-                    let Ok(line) = line else { break };
-                    let event = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
-                        ["begin"] => ShimEvent::Begin(id),
-                        ["end", n, tool @ ..] => {
-                            ended = true;
-                            ShimEvent::End(id, n.parse().unwrap_or(0), tool.first() == Some(&"rm"))
-                        }
-                        _ => {
-                            ended = true;
-                            ShimEvent::Abort(id)
-                        }
-                    };
-                    let begin = event == ShimEvent::Begin(id);
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                    if begin {
-                        let _ = reply.write_all(b"ok\n");
-                    }
-                    if ended {
-                        return;
-                    }
-                }
-                if !ended {
-                    let _ = tx.send(ShimEvent::Abort(id));
-                }
-            });
+            let deliver = deliver.clone();
+            let gate = gate.clone();
+            std::thread::spawn(move || serve(id, conn, &gate, &*deliver));
         }
     });
-    Ok(())
+    Ok(path)
+}
+
+fn serve(id: u64, conn: UnixStream, gate: &Gate, deliver: &dyn Fn(ShimEvent) -> bool) {
+    let Ok(mut reply) = conn.try_clone() else {
+        return;
+    };
+    let mut open = false;
+    for line in BufReader::new(conn).lines() {
+        let Ok(line) = line else { break };
+        match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["begin"] if !open => {
+                open = true;
+                gate.session_began();
+                if !deliver(ShimEvent::Begin(id)) {
+                    gate.session_ended();
+                    return;
+                }
+                let _ = reply.write_all(b"ok\n");
+            }
+            ["end", n, tool @ ..] => {
+                if open {
+                    gate.session_ended();
+                }
+                let Ok(r) = reply.try_clone() else { return };
+                deliver(ShimEvent::End {
+                    id,
+                    files: n.parse().unwrap_or(0),
+                    tool: tool.first().copied().unwrap_or("").to_string(),
+                    reply: Reply(r),
+                });
+                return;
+            }
+            ["done"] => {
+                if open {
+                    gate.session_ended();
+                    deliver(ShimEvent::Abort(id));
+                }
+                let Ok(r) = reply.try_clone() else { return };
+                deliver(ShimEvent::Done {
+                    id,
+                    reply: Reply(r),
+                });
+                return;
+            }
+            _ => break,
+        }
+    }
+    if open {
+        gate.session_ended();
+        deliver(ShimEvent::Abort(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+
+    #[test]
+    fn fallbacks_are_private_directories_after_the_configured_path() {
+        let c = candidates(Path::new("/tmp/x.sock"));
+        assert_eq!(c[0].path, Path::new("/tmp/x.sock"));
+        assert_eq!(c[0].private_dir, None);
+        let uid = nix::unistd::getuid();
+        let last = c.last().unwrap();
+        assert_eq!(
+            last.path,
+            PathBuf::from(format!("/dev/shm/filesync-{uid}/filesync.sock"))
+        );
+        assert!(c[1..].iter().all(|c| c.private_dir.is_some()));
+    }
+
+    #[test]
+    fn an_unusable_path_falls_back_to_a_private_0700_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let private = d.path().join("filesync-test");
+        let cands = vec![
+            Candidate {
+                path: d.path().join("missing-dir/x.sock"),
+                private_dir: None,
+            },
+            Candidate {
+                path: private.join("filesync.sock"),
+                private_dir: Some(private.clone()),
+            },
+        ];
+        let (tx, rx) = channel();
+        let got = listen(&cands, Gate::new(None), move |e| tx.send(e).is_ok()).unwrap();
+        assert_eq!(got, private.join("filesync.sock"));
+        let m = std::fs::metadata(&private).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o700);
+        let s = std::fs::metadata(&got).unwrap();
+        assert_eq!(s.mode() & 0o777, 0o600);
+        // A session through it.
+        let mut c = UnixStream::connect(&got).unwrap();
+        c.write_all(b"begin\n").unwrap();
+        assert_eq!(read_line(&c, Duration::from_secs(5)).unwrap(), "ok\n");
+        assert!(matches!(rx.recv().unwrap(), ShimEvent::Begin(_)));
+        c.write_all(b"end 3 rm\n").unwrap();
+        match rx.recv().unwrap() {
+            ShimEvent::End {
+                files, tool, reply, ..
+            } => {
+                assert_eq!((files, tool.as_str()), (3, "rm"));
+                reply.send();
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(read_line(&c, Duration::from_secs(5)).unwrap(), "ok\n");
+    }
+
+    #[test]
+    fn a_directory_that_is_not_private_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let open = d.path().join("filesync-open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let cands = vec![Candidate {
+            path: open.join("filesync.sock"),
+            private_dir: Some(open.clone()),
+        }];
+        let errors = listen(&cands, Gate::new(None), |_| true).unwrap_err();
+        assert!(
+            errors[0].1.to_string().contains("not a private directory"),
+            "{errors:?}"
+        );
+        assert!(!open.join("filesync.sock").exists());
+    }
+
+    #[test]
+    fn a_disconnect_before_end_is_an_abort_and_closes_the_gate_session() {
+        let d = tempfile::tempdir().unwrap();
+        let cands = vec![Candidate {
+            path: d.path().join("s"),
+            private_dir: None,
+        }];
+        let gate = Gate::new(None);
+        let (tx, rx) = channel();
+        let path = listen(&cands, gate.clone(), move |e| tx.send(e).is_ok()).unwrap();
+        let mut c = UnixStream::connect(&path).unwrap();
+        c.write_all(b"begin\n").unwrap();
+        read_line(&c, Duration::from_secs(5)).unwrap();
+        assert!(gate.session_open());
+        drop(c);
+        assert!(matches!(rx.recv().unwrap(), ShimEvent::Begin(_)));
+        assert!(matches!(rx.recv().unwrap(), ShimEvent::Abort(_)));
+        assert!(!gate.session_open());
+    }
 }

@@ -4,55 +4,276 @@
 //! ignored directories (node_modules, .git, vendor, build output): those
 //! can hold 100,000 files the developer never edits. New directories are
 //! watched as they appear. Only paths the plan syncs are reported.
+//!
+//! **Dropped at the source.** A shim's own writes are no change of their
+//! own (the shim's `end` reloads once for all of them), so they are
+//! dropped in the watcher's callback, before any channel: while a shim
+//! session is open (the [`Gate`]), every file event is dropped. Events of
+//! the shim's writes may still be queued when its session ends; to know
+//! where they stop, the end of the last open session touches the app
+//! directory's own timestamps (a *sentinel*: inotify queues events in the
+//! order they happen), and events stay dropped until the watcher sees that
+//! touch. Whatever comes after it is a change of its own. Where the
+//! directory cannot be touched the events of a short quiet window are
+//! dropped instead. A 50,000-file sync thus sends nothing through the
+//! supervisor's channels.
 
 use filesync_rules::manifests::is_excluded_dir;
 use filesync_rules::Plan;
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use notify::event::{CreateKind, MetadataKind, ModifyKind, RenameMode};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Sender};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::channel;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Starts watching `root`; calls `changed(rel)` for every relevant change.
-/// Returns the number of directories watched initially.
-pub fn start(root: PathBuf, plan: Plan, changed: Sender<String>) -> anyhow::Result<usize> {
-    let (raw_tx, raw_rx) = channel();
-    let mut watcher: RecommendedWatcher = notify::recommended_watcher(raw_tx)?;
+/// Where the sentinel cannot be used: how long after a session's end file
+/// events are taken as its own.
+pub const QUIET_AFTER_SYNC: Duration = Duration::from_millis(300);
+/// How long to wait for a sentinel before letting events through anyway
+/// (an overflowed inotify queue loses it).
+const SENTINEL_MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Shim sessions as the watcher sees them: counted by the protocol's
+/// listener as they begin and end, read by the watcher's callback.
+#[derive(Debug)]
+pub struct Gate {
+    /// The watched app directory (touched as the sentinel).
+    root: Option<PathBuf>,
+    open: AtomicUsize,
+    /// Sentinels touched and not yet seen by the watcher.
+    sentinels: AtomicUsize,
+    /// Until when (ns since `base`) events are dropped after a session.
+    quiet_until: AtomicU64,
+    base: Instant,
+}
+
+impl Gate {
+    /// A gate for the app directory `root` (`None`: no sentinel, only the
+    /// quiet window).
+    pub fn new(root: Option<PathBuf>) -> Arc<Gate> {
+        Arc::new(Gate {
+            root,
+            open: AtomicUsize::new(0),
+            sentinels: AtomicUsize::new(0),
+            quiet_until: AtomicU64::new(0),
+            base: Instant::now(),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64
+    }
+
+    pub fn session_began(&self) {
+        self.open.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A session ended (after its last file operation).
+    pub fn session_ended(&self) {
+        let was = self
+            .open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if was != Ok(1) {
+            return; // others still open (their end marks the point), or none was
+        }
+        // Counted before the touch: the watcher may see it at once.
+        self.sentinels.fetch_add(1, Ordering::SeqCst);
+        self.quiet_until.store(
+            self.now() + SENTINEL_MAX_WAIT.as_nanos() as u64,
+            Ordering::SeqCst,
+        );
+        let touched = self.root.as_deref().is_some_and(|root| {
+            // Both times: inotify reports IN_ATTRIB on the directory itself.
+            nix::sys::stat::utimensat(
+                None,
+                root,
+                &nix::sys::time::TimeSpec::UTIME_NOW,
+                &nix::sys::time::TimeSpec::UTIME_NOW,
+                nix::sys::stat::UtimensatFlags::FollowSymlink,
+            )
+            .is_ok()
+        });
+        if touched {
+            return;
+        }
+        let _ = self
+            .sentinels
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        self.quiet_until.store(
+            self.now() + QUIET_AFTER_SYNC.as_nanos() as u64,
+            Ordering::SeqCst,
+        );
+    }
+
+    /// The watcher saw a sentinel: every event of the sessions before it is
+    /// through.
+    fn sentinel_seen(&self) {
+        let was = self
+            .sentinels
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if was == Ok(1) && !self.session_open() {
+            self.quiet_until.store(0, Ordering::SeqCst);
+        }
+    }
+
+    pub fn session_open(&self) -> bool {
+        self.open.load(Ordering::SeqCst) > 0
+    }
+
+    /// Are file events (outside any open session) changes of their own?
+    fn admits(&self) -> bool {
+        !self.session_open() && self.now() >= self.quiet_until.load(Ordering::SeqCst)
+    }
+
+    fn is_sentinel(&self, event: &Event, path: &Path) -> bool {
+        matches!(
+            event.kind,
+            EventKind::Modify(ModifyKind::Metadata(
+                MetadataKind::Any | MetadataKind::Other
+            ))
+        ) && self.root.as_deref() == Some(path)
+            && self.sentinels.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// The watcher could not be set up at all.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What [`start`] set up.
+pub struct Watching {
+    /// Directories watched initially.
+    pub dirs: usize,
+    /// Directories that could not be watched (e.g. `max_user_watches`
+    /// reached), with the first error.
+    pub failed: Option<(usize, String)>,
+}
+
+/// Starts watching `root`; calls `changed(rel)` for every relevant change
+/// (from the watcher's thread; `changed` returns `false` once nobody
+/// listens any more).
+pub fn start(
+    root: PathBuf,
+    plan: Plan,
+    gate: Arc<Gate>,
+    changed: impl Fn(String) -> bool + Send + 'static,
+) -> Result<Watching, Unavailable> {
+    // New directories go to the thread that owns the watcher (notify's
+    // own thread must not call back into it).
+    let (dir_tx, dir_rx) = channel::<PathBuf>();
+    let handler = {
+        let root = root.clone();
+        let plan = plan.clone();
+        move |event: notify::Result<Event>| {
+            let Ok(event) = event else { return };
+            on_event(&root, &plan, &gate, &event, &dir_tx, &changed);
+        }
+    };
+    let mut watcher: RecommendedWatcher =
+        notify::recommended_watcher(handler).map_err(|e| Unavailable(format!("inotify: {e}")))?;
     let skip = {
         let plan = plan.clone();
         move |rel: &str, name: &str| is_excluded_dir(name) || plan.ignores(rel)
     };
-    let watched = add_tree(&mut watcher, &root, &root, &skip);
+    let mut failed = Failed::default();
+    if let Err(e) = watcher.watch(&root, RecursiveMode::NonRecursive) {
+        return Err(Unavailable(format!("watching {}: {e}", root.display())));
+    }
+    let dirs = 1 + add_children(&mut watcher, &root, &root, &skip, &mut failed);
     std::thread::spawn(move || {
-        for event in raw_rx {
-            let Ok(event) = event else { continue };
-            if matches!(event.kind, EventKind::Access(_)) {
-                continue;
-            }
-            for path in event.paths {
-                let Ok(rel) = path.strip_prefix(&root) else {
-                    continue;
-                };
-                let rel = rel.to_string_lossy().into_owned();
-                if matches!(event.kind, EventKind::Create(_)) && path.is_dir() && !path.is_symlink()
-                {
-                    let name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    if !skip(&rel, &name) {
-                        add_tree(&mut watcher, &root, &path, &skip);
-                    }
-                    continue;
-                }
-                if is_shim_temp(&path) {
-                    continue;
-                }
-                if plan.syncs(&rel) && changed.send(rel).is_err() {
-                    return;
-                }
+        for dir in dir_rx {
+            let rel = rel_of(&root, &dir);
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !skip(&rel, &name) {
+                let mut ignored = Failed::default();
+                add_tree(&mut watcher, &root, &dir, &skip, &mut ignored);
             }
         }
     });
-    Ok(watched)
+    Ok(Watching {
+        dirs,
+        failed: failed.first.map(|e| (failed.count, e)),
+    })
+}
+
+fn rel_of(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .map(|r| r.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The watcher callback, on notify's thread: cheap checks first, so a
+/// shim's 50,000 events cost an atomic load each.
+fn on_event(
+    root: &Path,
+    plan: &Plan,
+    gate: &Gate,
+    event: &Event,
+    new_dirs: &std::sync::mpsc::Sender<PathBuf>,
+    changed: &dyn Fn(String) -> bool,
+) {
+    if matches!(event.kind, EventKind::Access(_)) {
+        return;
+    }
+    for path in &event.paths {
+        if gate.is_sentinel(event, path) {
+            gate.sentinel_seen();
+            continue;
+        }
+        let new_dir = match event.kind {
+            EventKind::Create(CreateKind::Folder) => true,
+            EventKind::Create(CreateKind::Any | CreateKind::Other) => is_real_dir(path),
+            _ => false,
+        };
+        if new_dir {
+            let _ = new_dirs.send(path.clone());
+            continue;
+        }
+        if !gate.admits() {
+            continue;
+        }
+        // A directory moved in from elsewhere: watch it too.
+        if matches!(
+            event.kind,
+            EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+        ) && is_real_dir(path)
+        {
+            let _ = new_dirs.send(path.clone());
+            continue;
+        }
+        let Ok(rel) = path.strip_prefix(root) else {
+            continue;
+        };
+        if is_shim_temp(path) {
+            continue;
+        }
+        let rel = rel.to_string_lossy();
+        if rel.is_empty() || !plan.syncs(&rel) {
+            continue;
+        }
+        changed(rel.into_owned());
+    }
+}
+
+fn is_real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+#[derive(Default)]
+struct Failed {
+    count: usize,
+    first: Option<String>,
 }
 
 fn add_tree(
@@ -60,14 +281,29 @@ fn add_tree(
     root: &Path,
     dir: &Path,
     skip: &dyn Fn(&str, &str) -> bool,
+    failed: &mut Failed,
 ) -> usize {
-    if watcher.watch(dir, RecursiveMode::NonRecursive).is_err() {
+    if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+        failed.count += 1;
+        failed
+            .first
+            .get_or_insert_with(|| format!("{}: {e}", dir.display()));
         return 0;
     }
-    let mut count = 1;
+    1 + add_children(watcher, root, dir, skip, failed)
+}
+
+fn add_children(
+    watcher: &mut RecommendedWatcher,
+    root: &Path,
+    dir: &Path,
+    skip: &dyn Fn(&str, &str) -> bool,
+    failed: &mut Failed,
+) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return count;
+        return 0;
     };
+    let mut count = 0;
     for e in entries.flatten() {
         let Ok(ft) = e.file_type() else { continue };
         if !ft.is_dir() {
@@ -75,12 +311,8 @@ fn add_tree(
         }
         let path = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        let rel = path
-            .strip_prefix(root)
-            .map(|r| r.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if !skip(&rel, &name) {
-            count += add_tree(watcher, root, &path, skip);
+        if !skip(&rel_of(root, &path), &name) {
+            count += add_tree(watcher, root, &path, skip, failed);
         }
     }
     count
@@ -92,4 +324,104 @@ fn is_shim_temp(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with('.') && n.contains(".filesync-") && n.ends_with(".tmp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_is_closed_from_begin_to_the_sentinel() {
+        let d = tempfile::tempdir().unwrap();
+        let gate = Gate::new(Some(d.path().to_path_buf()));
+        assert!(gate.admits());
+        gate.session_began();
+        gate.session_began();
+        assert!(!gate.admits());
+        gate.session_ended();
+        assert!(!gate.admits(), "one session still open");
+        assert_eq!(gate.sentinels.load(Ordering::SeqCst), 0);
+        gate.session_ended();
+        assert!(!gate.admits(), "until the sentinel is seen");
+        assert_eq!(gate.sentinels.load(Ordering::SeqCst), 1);
+        let sentinel = Event::new(EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)))
+            .add_path(d.path().to_path_buf());
+        assert!(gate.is_sentinel(&sentinel, d.path()));
+        gate.sentinel_seen();
+        assert!(gate.admits());
+        assert!(!gate.is_sentinel(&sentinel, d.path()), "none pending");
+    }
+
+    #[test]
+    fn without_a_sentinel_a_quiet_window_follows_the_session() {
+        let gate = Gate::new(Some(PathBuf::from("/nonexistent/app")));
+        gate.session_began();
+        gate.session_ended();
+        assert!(!gate.admits());
+        assert_eq!(gate.sentinels.load(Ordering::SeqCst), 0);
+        let end = Instant::now() + QUIET_AFTER_SYNC + Duration::from_millis(50);
+        while Instant::now() < end && !gate.admits() {
+            std::thread::yield_now();
+        }
+        assert!(gate.admits(), "open again after the quiet window");
+    }
+
+    #[test]
+    fn an_unmatched_end_does_not_underflow() {
+        let gate = Gate::new(None);
+        gate.session_ended();
+        assert!(!gate.session_open());
+        assert!(gate.admits());
+        gate.session_began();
+        assert!(gate.session_open());
+    }
+
+    /// The shim's own events are dropped, a later edit is not, with a real
+    /// watcher on a real directory.
+    #[test]
+    fn a_real_watcher_drops_the_sessions_events_and_reports_later_ones() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().to_path_buf();
+        let plan: Plan = toml::from_str(&format!(
+            "family = \"node\"\napp_dir = \"{}\"\nignore = []\n[action]\nkind = \"restart\"\n[[rules]]\nsrc = \"**/*\"\ndest = \".\"\n",
+            root.display()
+        ))
+        .unwrap();
+        let gate = Gate::new(Some(root.clone()));
+        let (tx, rx) = channel();
+        start(root.clone(), plan, gate.clone(), move |rel| {
+            tx.send(rel).is_ok()
+        })
+        .unwrap();
+        gate.session_began();
+        std::fs::create_dir(root.join("new")).unwrap();
+        for i in 0..200 {
+            std::fs::write(root.join(format!("new/f{i}.js")), "v2").unwrap();
+        }
+        std::fs::remove_file(root.join("new/f0.js")).unwrap();
+        gate.session_ended();
+        std::fs::write(root.join("edit.js"), "mine").unwrap();
+        let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            first, "edit.js",
+            "the first event through is the later edit"
+        );
+        // The new directory is watched (added while the session was open,
+        // by the watcher's thread: written again until it is seen).
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            std::fs::write(root.join("new/later.js"), "x").unwrap();
+            got.extend(std::iter::from_fn(|| {
+                rx.recv_timeout(Duration::from_millis(300)).ok()
+            }));
+            if got.iter().any(|r| r == "new/later.js") {
+                break;
+            }
+        }
+        assert!(
+            got.iter().all(|r| r == "edit.js" || r == "new/later.js"),
+            "{got:?}"
+        );
+        assert!(got.iter().any(|r| r == "new/later.js"), "{got:?}");
+    }
 }

@@ -5,4 +5,5 @@ pub mod rm;
 pub mod rules;
 pub mod skaffold;
 pub mod supervise;
+pub mod sync_done;
 pub mod tar;

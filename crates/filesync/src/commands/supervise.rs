@@ -5,8 +5,9 @@
 //! `filesync_runtime::supervisor`).
 
 use anyhow::Context;
-use filesync_runtime::config::RuntimeConfig;
+use filesync_runtime::config::{RuntimeConfig, STOP_SIGNAL_ENV};
 use filesync_runtime::metadata::{layers_dir, Metadata};
+use filesync_runtime::supervisor::{signals, Signal};
 use filesync_runtime::{launch_env, supervisor};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +21,8 @@ pub struct Args {
     /// Wrap this process type instead of the recorded one.
     #[arg(long)]
     pub process: Option<String>,
-    /// Stop grace period before SIGKILL, in seconds.
+    /// Stop grace period before SIGKILL, in seconds (for the app and for
+    /// a cancelled rebuild).
     #[arg(long, env = "FILESYNC_STOP_GRACE_SECONDS", default_value_t = 10)]
     pub grace: u64,
     /// Run this command instead of looking the process type up.
@@ -56,6 +58,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (process.argv(), env, cwd)
     };
     anyhow::ensure!(!argv.is_empty(), "empty command");
+    let stop_signal = stop_signal(
+        config.stop_signal.as_deref(),
+        std::env::var(STOP_SIGNAL_ENV).ok().as_deref(),
+    );
     let code = supervisor::run(supervisor::Options {
         argv,
         env,
@@ -64,9 +70,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         plan: config.plan.clone(),
         debounce: Duration::from_millis(config.debounce_ms),
         socket: std::env::var_os(filesync_runtime::protocol::SOCKET_ENV)
+            .filter(|p| !p.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(&config.socket)),
         grace: Duration::from_secs(args.grace),
+        stop_signal,
+        batch_end: config.batch_end,
     })?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}
+
+/// The stop signal: `$FILESYNC_STOP_SIGNAL`, else the recorded one, else
+/// TERM. A bad value is logged and skipped, never fatal (the recorded one
+/// was validated at build time).
+fn stop_signal(recorded: Option<&str>, env: Option<&str>) -> Signal {
+    for (value, from) in [
+        (env, STOP_SIGNAL_ENV),
+        (recorded, "the recorded stop_signal"),
+    ] {
+        let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        match signals::by_name(value) {
+            Some(sig) => return sig,
+            None => eprintln!(
+                "[filesync] {from}: {}; ignored",
+                filesync_runtime::config::parse_stop_signal(value)
+                    .err()
+                    .unwrap_or_default()
+            ),
+        }
+    }
+    Signal::SIGTERM
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_env_overrides_the_recorded_stop_signal_and_bad_values_fall_back() {
+        assert_eq!(stop_signal(None, None), Signal::SIGTERM);
+        assert_eq!(stop_signal(Some("QUIT"), None), Signal::SIGQUIT);
+        assert_eq!(stop_signal(Some("QUIT"), Some("SIGINT")), Signal::SIGINT);
+        assert_eq!(stop_signal(Some("QUIT"), Some("bogus")), Signal::SIGQUIT);
+        assert_eq!(stop_signal(Some("bogus"), Some("")), Signal::SIGTERM);
+    }
 }

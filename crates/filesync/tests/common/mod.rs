@@ -1,6 +1,7 @@
 //! Shared helpers for the runtime's process-level tests: a temp app dir,
 //! a recorded config, the real `filesync` binary, tar streams laid out the
-//! way Skaffold's `CreateMappedTar` lays them out (absolute names).
+//! way Skaffold's `CreateMappedTar` lays them out (absolute names), and
+//! waits on events (a log line, a file, a condition) instead of sleeps.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -16,13 +17,27 @@ pub struct Sandbox {
 impl Sandbox {
     /// An app dir and a config with `action` (TOML of `[plan.action]`).
     pub fn new(action_toml: &str) -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
+        Sandbox::with_config(action_toml, "")
+    }
+
+    /// Same, with top-level config lines (`batch_end = "hook"`, …).
+    pub fn with_config(action_toml: &str, extra: &str) -> Sandbox {
+        Sandbox::in_dir(tempfile::tempdir().unwrap(), action_toml, extra)
+    }
+
+    /// Same, in `dir`; the config's socket is `dir/sock` unless `extra`
+    /// sets `socket`.
+    pub fn in_dir(dir: tempfile::TempDir, action_toml: &str, extra: &str) -> Sandbox {
         let app = dir.path().join("app");
         std::fs::create_dir_all(&app).unwrap();
+        let socket = if extra.contains("socket =") {
+            String::new()
+        } else {
+            format!("socket = \"{}\"\n", dir.path().join("sock").display())
+        };
         let cfg = format!(
-            "process_type = \"web\"\ndebounce_ms = 50\nsocket = \"{sock}\"\n[plan]\nfamily = \"node\"\napp_dir = \"{app}\"\nignore = []\n\
+            "process_type = \"web\"\ndebounce_ms = 50\n{socket}{extra}\n[plan]\nfamily = \"node\"\napp_dir = \"{app}\"\nignore = []\n\
              [plan.action]\n{action_toml}\n[[plan.rules]]\nsrc = \"**/*\"\ndest = \"{app}\"\n",
-            sock = dir.path().join("sock").display(),
             app = app.display(),
         );
         std::fs::write(dir.path().join("cfg.toml"), cfg).unwrap();
@@ -37,21 +52,83 @@ impl Sandbox {
         self.dir.path().join(p)
     }
 
-    /// `filesync supervise -- CMD…` in the app dir.
+    /// `filesync supervise -- CMD…` in the app dir, its log in `sup.log`.
     pub fn supervise(&self, cmd: &[&str]) -> Child {
-        Command::new(BIN)
-            .arg("supervise")
+        self.supervise_with(cmd, &[])
+    }
+
+    /// Same, with extra environment.
+    pub fn supervise_with(&self, cmd: &[&str], env: &[(&str, &str)]) -> Child {
+        self.supervise_cmd(Command::new(BIN), cmd, env)
+    }
+
+    /// `supervise -- CMD…` appended to `base` (e.g. `unshare … BIN`), run
+    /// in the app dir with the usual environment (`env` added; an empty
+    /// value removes the variable), its log in `sup.log`.
+    pub fn supervise_cmd(&self, mut base: Command, cmd: &[&str], env: &[(&str, &str)]) -> Child {
+        base.arg("supervise")
             .arg("--config")
             .arg(self.path("cfg.toml"))
             .arg("--")
             .args(cmd)
             .current_dir(self.app())
             .env("FILESYNC_SOCKET", self.path("sock"))
-            .env("FILESYNC_STOP_GRACE_SECONDS", "2")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .env("FILESYNC_STOP_GRACE_SECONDS", "2");
+        for (k, v) in env {
+            if v.is_empty() {
+                base.env_remove(k);
+            } else {
+                base.env(k, v);
+            }
+        }
+        base.stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.path("sup.log")).unwrap())
             .spawn()
             .unwrap()
+    }
+
+    /// The supervisor's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("sup.log")).unwrap_or_default()
+    }
+
+    /// How many log lines contain `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log().lines().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Waits until `needle` is in `times` lines of the log.
+    pub fn wait_log(&self, needle: &str, times: usize, timeout: Duration) -> bool {
+        wait_until(timeout, || self.log_count(needle) >= times)
+    }
+
+    /// Like [`Sandbox::wait_log`], panicking with the log on timeout.
+    pub fn expect_log(&self, needle: &str, times: usize, timeout: Duration) {
+        assert!(
+            self.wait_log(needle, times, timeout),
+            "waited {timeout:?} for {times} log line(s) with {needle:?}:\n{}",
+            self.log()
+        );
+    }
+
+    /// A barrier for "nothing else happened": a plain file write the
+    /// supervisor sees through inotify, ordered after every event already
+    /// queued. Returns once its reload is logged as a change of exactly one
+    /// file (an echo of an earlier sync leaking through would make it more,
+    /// or reload on its own before).
+    pub fn marker(&self, n: usize) {
+        let before = self.log_count("change: ");
+        std::fs::write(self.app().join(format!("marker{n}")), "m").unwrap();
+        self.expect_log("change: ", before + 1, Duration::from_secs(10));
+        let log = self.log();
+        let last = log.lines().rfind(|l| l.contains("change: ")).unwrap();
+        assert!(last.contains("change: 1 file(s)"), "{last}\n{log}");
+    }
+
+    /// Sends TERM to the supervisor and waits: its exit code and log.
+    pub fn stop(&self, child: Child) -> (Option<i32>, String) {
+        let (code, _) = stop(child);
+        (code, self.log())
     }
 
     /// Runs the tar shim in Skaffold's form with `stream` on stdin.
@@ -131,6 +208,8 @@ pub fn lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Sends TERM to `child` and waits: its exit code and its stderr (empty
+/// when it went to a file).
 pub fn stop(child: Child) -> (Option<i32>, String) {
     let _ = nix_kill(child.id() as i32, 15);
     let out = child.wait_with_output().unwrap();
@@ -138,6 +217,58 @@ pub fn stop(child: Child) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Every process whose parent chain leads to `root` (not `root` itself).
+pub fn descendants(root: u32) -> Vec<u32> {
+    let procs = processes();
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for pr in procs.iter().filter(|pr| pr.ppid == p) {
+            out.push(pr.pid);
+            frontier.push(pr.pid);
+        }
+    }
+    out
+}
+
+/// A process as `/proc/PID/stat` shows it.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: u32,
+    pub state: char,
+    pub ppid: u32,
+    pub pgrp: u32,
+    pub comm: String,
+}
+
+pub fn process(pid: u32) -> Option<Proc> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, rest) = stat.rsplit_once(") ")?;
+    let comm = head.split_once(" (")?.1.to_string();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(Proc {
+        pid,
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        pgrp: f.get(2)?.parse().ok()?,
+        comm,
+    })
+}
+
+pub fn processes() -> Vec<Proc> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter_map(process)
+        .collect()
+}
+
+/// Is `pid` a live process (not gone, not a zombie)?
+pub fn alive(pid: u32) -> bool {
+    process(pid).is_some_and(|p| p.state != 'Z' && p.state != 'X')
 }
 
 pub fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
