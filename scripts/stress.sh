@@ -53,7 +53,7 @@ for round in $(seq "$rounds"); do
     else
       failed=$((failed + 1))
       verdict=FAILED
-      failures+=("round $round $suite: $(grep -E '^    [a-z_:]+$' "$log" | tr -d ' ' | paste -sd, -) ($log)")
+      failures+=("round $round $suite: $(grep -E '^    [a-z0-9_:]+$' "$log" | tr -d ' ' | paste -sd, - || true) ($log)")
     fi
     tests=$(grep -Eo '[0-9]+ passed; [0-9]+ failed' "$log" | tail -n 1 || true)
     echo "round $round $suite: $verdict (${tests:-no result}, $(($(date +%s) - start)) s)"

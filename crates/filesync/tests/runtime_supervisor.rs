@@ -248,11 +248,13 @@ fn a_2000_file_sync_restarts_exactly_once_after_the_last_file() {
     // A late echo of the 2,000 files would reload on its own, or join the
     // marker's change.
     sb.marker(1);
-    assert!(wait_until(Duration::from_secs(10), || lines(
-        &sb.path("starts")
-    )
-    .len()
-        >= 3));
+    assert!(
+        wait_until(Duration::from_secs(10), || lines(&sb.path("starts")).len()
+            >= 3),
+        "the marker's restart never started the app: starts {:?}\n{}",
+        lines(&sb.path("starts")),
+        sb.log()
+    );
     let (_, log) = sb.stop(child);
     let starts = lines(&sb.path("starts"));
     assert_eq!(
