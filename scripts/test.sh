@@ -23,13 +23,15 @@ cargo fmt --all -- --check
 stamp "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e)"
-cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip cluster_
+cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_
 stamp "the Skaffold dev loop in real containers, every example (save-to-live medians printed)"
 cargo test -p filesync-e2e --test e2e_dev_loop -- --nocapture
 stamp "the real client: skaffold dev (docker deployer) on every example, generated and auto rules (save-to-live printed)"
 cargo test -p filesync-e2e --test skaffold_dev -- --nocapture --test-threads=2
 stamp "the project's own Kubernetes cluster: a pod, kubectl exec tar, logs, port-forward; the host unchanged after stop"
 cargo test -p filesync-e2e --test cluster_smoke -- --nocapture
+stamp "the real client on Kubernetes: skaffold dev (kubectl deployer) on every example, and examples/basic"
+cargo test -p filesync-e2e --test skaffold_kubectl -- --nocapture
 stamp "fault and load suite (figures printed)"
 scripts/fault-load.sh
 stamp "examples' skaffold.yaml are current"

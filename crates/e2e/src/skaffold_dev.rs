@@ -1,19 +1,30 @@
 //! The real client: the Skaffold v2.24.0 CLI (`scripts/setup.sh` builds it
-//! from its module) running `skaffold dev` on a copy of an example, with
-//! the docker deployer, against the private Docker Engine and a builder in
-//! the registry on 127.0.0.1. The test edits files in the copy as a
-//! developer would and waits on Skaffold's own output and the app's HTTP
-//! answers, which come only through the port Skaffold publishes on
-//! 127.0.0.1 (`portForward`, `resourceType: container`).
+//! from its module) running `skaffold dev` on a copy of an example, against
+//! the private Docker Engine and a builder in the registry on 127.0.0.1,
+//! with one of two deployers:
+//!
+//! - [`Deployer::Docker`]: `deploy.docker`, the app's port published on
+//!   127.0.0.1 (`portForward`, `resourceType: container`);
+//! - [`Deployer::Kubectl`]: the example's own manifests (`manifests.rawYaml`,
+//!   a Pod) on the project's cluster ([`crate::cluster::Cluster`]), the image
+//!   pushed to the registry on 127.0.0.1 (`--default-repo`) that the
+//!   cluster's containerd pulls from, the Pod reached through Skaffold's
+//!   `kubectl port-forward` on 127.0.0.1 (`portForward`, `resourceType:
+//!   pod`), never by its IP; Skaffold syncs through `kubectl exec`.
+//!
+//! The test edits files in the copy as a developer would and waits on
+//! Skaffold's own output and the app's HTTP answers on 127.0.0.1.
 
 use crate::builder::{Builders, Platform, Stack};
+use crate::cluster::{kubectl_bin, Cluster};
 use crate::docker::Docker;
-use crate::tools::{repo_root, tool};
+use crate::tools::{repo_root, tool, work_dir};
 use anyhow::{bail, Context};
+use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output as ProcessOutput, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +40,172 @@ pub enum Mode {
     /// `GOOGLE_DEVMODE=1` and reads the `devmode.sync` BOM from the image
     /// label, which only a Platform API below 0.9 puts there.
     Auto,
+}
+
+/// Where Skaffold deploys the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deployer {
+    /// `deploy.docker` on the private Docker Engine: the container is
+    /// named after the image, its port published on 127.0.0.1.
+    Docker,
+    /// Skaffold's kubectl deployer on the project's cluster with the
+    /// example's `manifests.rawYaml` (a Pod): the image is pushed to the
+    /// registry on 127.0.0.1 (`--default-repo`, `build.local.push`), the
+    /// Pod reached through `portForward` of `resourceType: pod` on
+    /// 127.0.0.1, files synced with `kubectl exec` (kubectl v1.33.13 from
+    /// `.work/bin`, first on Skaffold's PATH).
+    Kubectl,
+}
+
+/// The cluster's kube context (`scripts/cluster.sh`).
+pub const KUBE_CONTEXT: &str = "local";
+
+/// A developer's copy of an example, rewritten for this machine (the test
+/// builder, the deployer, the port forward), and the environment the
+/// Skaffold CLI runs in for it: `skaffold run`, `delete` or `dev`.
+pub struct Project {
+    ctx: tempfile::TempDir,
+    home: tempfile::TempDir,
+    /// The artifact's image name as the example's skaffold.yaml gives it
+    /// (with the docker deployer, also the container's name).
+    pub image: String,
+    /// With the kubectl deployer, the Pod of the example's manifests.
+    pub pod: Option<String>,
+    /// The app's port on 127.0.0.1, forwarded by Skaffold.
+    pub port: u16,
+    pub deployer: Deployer,
+    /// With the kubectl deployer: `--default-repo`, the registry on
+    /// 127.0.0.1 the cluster pulls from.
+    default_repo: String,
+    kubeconfig: Option<PathBuf>,
+}
+
+impl Project {
+    /// Copies `examples/<example>` and points it at the test builder for
+    /// `stack` (standing in for Paketo's) and at `deployer`.
+    pub fn new(
+        example: &str,
+        mode: Mode,
+        stack: Stack,
+        deployer: Deployer,
+    ) -> anyhow::Result<Project> {
+        let platform = match mode {
+            Mode::Generated => Platform::Current,
+            Mode::Auto => Platform::Legacy,
+        };
+        let builder = Builders::get().builder(stack, platform);
+        // Skaffold pulls the builder and its run image on the first build;
+        // if either is missing it fails deep in its output. Say it first.
+        let run_image = run_image_of(&builder)?;
+        require_in_registry(&run_image, "run image")?;
+        Docker::get();
+        let kubeconfig = match deployer {
+            Deployer::Docker => None,
+            Deployer::Kubectl => Some(Cluster::get().kubeconfig.clone()),
+        };
+        let ctx = tempfile::Builder::new()
+            .prefix(&format!("filesync-skaffold-{example}-"))
+            .tempdir()?;
+        crate::tools::run(
+            Command::new("cp")
+                .arg("-a")
+                .arg(repo_root().join("examples").join(example).join("."))
+                .arg(ctx.path()),
+        )?;
+        let port = crate::container::free_port();
+        let (image, pod) = rewrite_skaffold_yaml(ctx.path(), &builder, mode, deployer, port)?;
+        let home = tempfile::Builder::new()
+            .prefix("filesync-skaffold-home-")
+            .tempdir()?;
+        // Skaffold's global config: no metrics upload, no survey, no
+        // update check (this machine reaches no such service anyway).
+        std::fs::create_dir_all(home.path().join(".skaffold"))?;
+        std::fs::write(
+            home.path().join(".skaffold/config"),
+            "global:\n  collect-metrics: false\n  survey:\n    disable-prompt: true\n  \
+             update:\n    disable-prompt: true\nkubeContexts: []\n",
+        )?;
+        Ok(Project {
+            ctx,
+            home,
+            image,
+            pod,
+            port,
+            deployer,
+            default_repo: Builders::get().registry().to_string(),
+            kubeconfig,
+        })
+    }
+
+    /// The developer's copy of the example (Skaffold's artifact context).
+    pub fn ctx(&self) -> &Path {
+        self.ctx.path()
+    }
+
+    /// `skaffold <args…>` in the copy, with the flags and environment every
+    /// command gets: no update check, no prompts, no colours; with the
+    /// kubectl deployer also `--default-repo` (Skaffold pushes there and
+    /// rewrites the manifests' image), `--kube-context`, the cluster's
+    /// KUBECONFIG and its kubectl first on PATH.
+    pub fn skaffold(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(tool("skaffold"));
+        c.args(args)
+            .args(["--update-check=false", "--interactive=false", "--color=0"])
+            .current_dir(self.ctx.path())
+            .env("HOME", self.home.path())
+            .env("DOCKER_HOST", &Docker::get().host);
+        match (&self.kubeconfig, self.deployer) {
+            (Some(kubeconfig), Deployer::Kubectl) => {
+                c.arg(format!("--default-repo={}", self.default_repo))
+                    .arg(format!("--kube-context={KUBE_CONTEXT}"))
+                    .env("KUBECONFIG", kubeconfig)
+                    .env("PATH", path_with_kubectl());
+            }
+            _ => {
+                c.env("KUBECONFIG", self.home.path().join("no-kubeconfig"));
+            }
+        }
+        c
+    }
+
+    /// Runs `skaffold <args…>` to its end (`run`, `delete`), failing with
+    /// its output when it fails.
+    pub fn run(&self, args: &[&str]) -> anyhow::Result<ProcessOutput> {
+        let out = self
+            .skaffold(args)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running skaffold {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "skaffold {} failed ({}):\n{}{}",
+                args.join(" "),
+                out.status,
+                strip_ansi(&String::from_utf8_lossy(&out.stdout)),
+                strip_ansi(&String::from_utf8_lossy(&out.stderr))
+            );
+        }
+        Ok(out)
+    }
+
+    /// kubectl pointed at the cluster (kubectl deployer only).
+    pub fn kubectl(&self) -> Command {
+        let mut c = Command::new(kubectl_bin());
+        if let Some(k) = &self.kubeconfig {
+            c.env("KUBECONFIG", k);
+        }
+        c
+    }
+}
+
+/// `.work/bin` (kubectl v1.33.13) in front of the inherited PATH: Skaffold's
+/// kubectl deployer, its syncer and its port forwarder run `kubectl`.
+fn path_with_kubectl() -> std::ffi::OsString {
+    let mut dirs = vec![work_dir().join("bin")];
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs).expect("PATH")
 }
 
 /// Skaffold's output, each line with the moment it was read.
@@ -47,9 +224,8 @@ pub struct Line {
 }
 
 pub struct SkaffoldDev {
-    ctx: tempfile::TempDir,
-    _home: tempfile::TempDir,
-    /// The artifact's image name, also the container's name.
+    project: Project,
+    /// The artifact's image name (docker deployer: also the container's).
     pub image: String,
     /// The app's port on 127.0.0.1, published by Skaffold.
     pub port: u16,
@@ -65,51 +241,23 @@ impl SkaffoldDev {
     /// `stack` (standing in for Paketo's) and the docker deployer, and
     /// starts `skaffold dev` on it.
     pub fn start(example: &str, mode: Mode, stack: Stack) -> anyhow::Result<SkaffoldDev> {
-        let platform = match mode {
-            Mode::Generated => Platform::Current,
-            Mode::Auto => Platform::Legacy,
-        };
-        let builder = Builders::get().builder(stack, platform);
-        // Skaffold pulls the builder and its run image on the first build;
-        // if either is missing it fails deep in its output. Say it first.
-        let run_image = run_image_of(&builder)?;
-        require_in_registry(&run_image, "run image")?;
-        let docker = Docker::get();
-        let ctx = tempfile::Builder::new()
-            .prefix(&format!("filesync-skaffold-{example}-"))
-            .tempdir()?;
-        crate::tools::run(
-            Command::new("cp")
-                .arg("-a")
-                .arg(repo_root().join("examples").join(example).join("."))
-                .arg(ctx.path()),
-        )?;
-        let port = crate::container::free_port();
-        let image = rewrite_skaffold_yaml(ctx.path(), &builder, mode, port)?;
-        let home = tempfile::Builder::new()
-            .prefix("filesync-skaffold-home-")
-            .tempdir()?;
-        // Skaffold's global config: no metrics upload, no survey, no
-        // update check (this machine reaches no such service anyway).
-        std::fs::create_dir_all(home.path().join(".skaffold"))?;
-        std::fs::write(
-            home.path().join(".skaffold/config"),
-            "global:\n  collect-metrics: false\n  survey:\n    disable-prompt: true\n  \
-             update:\n    disable-prompt: true\nkubeContexts: []\n",
-        )?;
-        let mut child = Command::new(tool("skaffold"))
-            .args([
-                "dev",
-                "--port-forward=user",
-                "--cache-artifacts=false",
-                "--update-check=false",
-                "--interactive=false",
-                "--color=0",
-            ])
-            .current_dir(ctx.path())
-            .env("HOME", home.path())
-            .env("DOCKER_HOST", &docker.host)
-            .env("KUBECONFIG", home.path().join("no-kubeconfig"))
+        SkaffoldDev::start_with(example, mode, stack, Deployer::Docker)
+    }
+
+    /// As [`SkaffoldDev::start`], with the given deployer.
+    pub fn start_with(
+        example: &str,
+        mode: Mode,
+        stack: Stack,
+        deployer: Deployer,
+    ) -> anyhow::Result<SkaffoldDev> {
+        SkaffoldDev::dev(Project::new(example, mode, stack, deployer)?)
+    }
+
+    /// Starts `skaffold dev` on a prepared copy.
+    pub fn dev(project: Project) -> anyhow::Result<SkaffoldDev> {
+        let mut child = project
+            .skaffold(&["dev", "--port-forward=user", "--cache-artifacts=false"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -138,10 +286,9 @@ impl SkaffoldDev {
             });
         }
         Ok(SkaffoldDev {
-            ctx,
-            _home: home,
-            image,
-            port,
+            image: project.image.clone(),
+            port: project.port,
+            project,
             child: Some(child),
             output,
         })
@@ -149,7 +296,12 @@ impl SkaffoldDev {
 
     /// The developer's copy of the example (Skaffold's artifact context).
     pub fn ctx(&self) -> &Path {
-        self.ctx.path()
+        self.project.ctx()
+    }
+
+    /// The copy and the environment Skaffold runs in.
+    pub fn project(&self) -> &Project {
+        &self.project
     }
 
     /// How many lines Skaffold has printed so far: a mark to wait from.
@@ -210,27 +362,37 @@ impl SkaffoldDev {
 
     /// Writes `rel` in the context, as an editor's save.
     pub fn write(&self, rel: &str, content: &str) -> Instant {
-        let path = self.ctx.path().join(rel);
+        let path = self.ctx().join(rel);
         std::fs::write(&path, content).unwrap_or_else(|e| panic!("writing {rel}: {e}"));
         Instant::now()
     }
 
     /// Deletes `rel` in the context.
     pub fn remove(&self, rel: &str) -> Instant {
-        std::fs::remove_file(self.ctx.path().join(rel))
+        std::fs::remove_file(self.ctx().join(rel))
             .unwrap_or_else(|e| panic!("deleting {rel}: {e}"));
         Instant::now()
     }
 
-    /// `docker exec` in the app's container (the docker deployer names it
-    /// after the image).
+    /// A command in the app's container: `docker exec` (the docker
+    /// deployer names the container after the image) or `kubectl exec` in
+    /// the Pod.
     pub fn exec(&self, args: &[&str]) -> anyhow::Result<String> {
-        Docker::get().exec(&self.image, args)
+        match (self.project.deployer, &self.project.pod) {
+            (Deployer::Kubectl, Some(pod)) => {
+                let out =
+                    crate::tools::run(self.project.kubectl().args(["exec", pod, "--"]).args(args))?;
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            }
+            _ => Docker::get().exec(&self.image, args),
+        }
     }
 
     /// Stops `skaffold dev` as a developer does (Ctrl-C: SIGINT), which
-    /// makes Skaffold remove its container and network; killed if it has
-    /// not exited after 60 s.
+    /// makes Skaffold remove what it deployed (the docker deployer's
+    /// container and network, the kubectl deployer's Pod); killed if it
+    /// has not exited after 60 s (120 s on the cluster, where the Pod's
+    /// deletion is waited for), and what it deployed removed.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
@@ -238,16 +400,66 @@ impl SkaffoldDev {
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let patience = match self.project.deployer {
+            Deployer::Docker => Duration::from_secs(60),
+            Deployer::Kubectl => Duration::from_secs(120),
+        };
+        let asked = Instant::now();
+        let deadline = asked + patience;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
+                self.wait_pod_deleted(asked);
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = child.kill();
         let _ = child.wait();
-        let _ = Docker::get().cli().args(["rm", "-f", &self.image]).output();
+        match (self.project.deployer, &self.project.pod) {
+            (Deployer::Kubectl, Some(pod)) => {
+                let _ = self
+                    .project
+                    .kubectl()
+                    .args(["delete", "pod", pod, "--ignore-not-found", "--timeout=60s"])
+                    .output();
+            }
+            _ => {
+                let _ = Docker::get().cli().args(["rm", "-f", &self.image]).output();
+            }
+        }
+    }
+}
+
+impl SkaffoldDev {
+    /// Skaffold's cleanup deletes the Pod without waiting for it to
+    /// terminate: wait, so that the next Skaffold starts on an empty
+    /// cluster, and say how long the Pod took.
+    fn wait_pod_deleted(&self, asked: Instant) {
+        let (Deployer::Kubectl, Some(pod)) = (self.project.deployer, &self.project.pod) else {
+            return;
+        };
+        let waited = self
+            .project
+            .kubectl()
+            .args([
+                "wait",
+                "--for=delete",
+                &format!("pod/{pod}"),
+                "--timeout=90s",
+            ])
+            .output();
+        match waited {
+            Ok(o) if o.status.success() => eprintln!(
+                "pod/{pod} gone {:.1?} after Ctrl-C to skaffold dev",
+                asked.elapsed()
+            ),
+            Ok(o) => eprintln!(
+                "pod/{pod} still there {:.1?} after Ctrl-C to skaffold dev: {}",
+                asked.elapsed(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
+            Err(e) => eprintln!("kubectl wait for pod/{pod}: {e}"),
+        }
     }
 }
 
@@ -277,6 +489,19 @@ fn strip_ansi(line: &str) -> String {
         }
     }
     out
+}
+
+/// `name` the first time this process asks, `name-2`, `name-3`… after.
+fn unique_in_this_process(name: String) -> String {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    let n = seen.iter().filter(|s| **s == name).count();
+    seen.push(name.clone());
+    if n == 0 {
+        name
+    } else {
+        format!("{name}-{}", n + 1)
+    }
 }
 
 /// The raw config of `reference` from its registry (skopeo), or one line
@@ -324,17 +549,22 @@ fn run_image_of(builder: &str) -> anyhow::Result<String> {
 
 /// Rewrites the copy's skaffold.yaml for this machine: the test builder in
 /// place of Paketo's (trusted, as `trustBuilder: true` tells pack to run
-/// the lifecycle's creator in one container), the docker deployer in place
-/// of the Kubernetes manifests, and the app's port published on 127.0.0.1.
+/// the lifecycle's creator in one container), and the app's port forwarded
+/// to 127.0.0.1. With the docker deployer, `deploy.docker` in place of the
+/// Kubernetes manifests; with the kubectl deployer, the manifests kept,
+/// `deploy.kubectl` and `build.local.push` (the cluster pulls the image
+/// from the registry on 127.0.0.1 that `--default-repo` names).
 /// In auto mode the generated profile is dropped, so no `sync` block is
-/// left, and the image gets its own name (the container is named after
-/// it). Returns the image name.
+/// left, and with the docker deployer the image gets its own name (the
+/// container is named after it). Returns the image name and, with the
+/// kubectl deployer, the manifests' Pod.
 fn rewrite_skaffold_yaml(
     ctx: &Path,
     builder: &str,
     mode: Mode,
+    deployer: Deployer,
     port: u16,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, Option<String>)> {
     let path = ctx.join("skaffold.yaml");
     let text = std::fs::read_to_string(&path).context("reading the example's skaffold.yaml")?;
     let mut doc: Value = serde_yaml::from_str(&text)?;
@@ -346,8 +576,14 @@ fn rewrite_skaffold_yaml(
         .and_then(Value::as_str)
         .context("artifact without image")?
         .to_string();
-    if mode == Mode::Auto {
-        image.push_str("-auto");
+    if deployer == Deployer::Docker {
+        if mode == Mode::Auto {
+            image.push_str("-auto");
+        }
+        // Two cases of one example running side by side must not build
+        // and run the same image and container name (the exporter of one
+        // reuses layers the other is replacing).
+        image = unique_in_this_process(image);
         artifact.insert("image".into(), image.clone().into());
     }
     let buildpacks = artifact
@@ -371,26 +607,72 @@ fn rewrite_skaffold_yaml(
     }
     buildpacks.insert("builder".into(), builder.into());
     buildpacks.insert("trustBuilder".into(), true.into());
+    let pod = match deployer {
+        Deployer::Docker => None,
+        Deployer::Kubectl => Some(manifest_pod(ctx, &doc)?),
+    };
     let top = doc.as_mapping_mut().context("skaffold.yaml is not a map")?;
-    top.remove("manifests");
     let mut local = Mapping::new();
-    local.insert("push".into(), false.into());
+    match deployer {
+        Deployer::Docker => {
+            top.remove("manifests");
+            local.insert("push".into(), false.into());
+        }
+        Deployer::Kubectl => {
+            local.insert("push".into(), true.into());
+        }
+    }
     top.get_mut("build")
         .and_then(Value::as_mapping_mut)
         .context("no build")?
         .insert("local".into(), Value::Mapping(local));
-    let deploy: Value = serde_yaml::from_str(&format!("docker:\n  images: [{image}]\n"))?;
-    top.insert("deploy".into(), deploy);
-    let forward: Value = serde_yaml::from_str(&format!(
-        "- resourceType: container\n  resourceName: {image}\n  port: {APP_PORT}\n  \
-         localPort: {port}\n  address: 127.0.0.1\n"
-    ))?;
-    top.insert("portForward".into(), forward);
+    let (deploy, forward) = match &pod {
+        None => (
+            format!("docker:\n  images: [{image}]\n"),
+            format!(
+                "- resourceType: container\n  resourceName: {image}\n  port: {APP_PORT}\n  \
+                 localPort: {port}\n  address: 127.0.0.1\n"
+            ),
+        ),
+        Some(pod) => (
+            "kubectl: {}\n".to_string(),
+            format!(
+                "- resourceType: pod\n  resourceName: {pod}\n  port: {APP_PORT}\n  \
+                 localPort: {port}\n  address: 127.0.0.1\n"
+            ),
+        ),
+    };
+    top.insert("deploy".into(), serde_yaml::from_str(&deploy)?);
+    top.insert("portForward".into(), serde_yaml::from_str(&forward)?);
     if mode == Mode::Auto {
         top.remove("profiles");
     }
     std::fs::write(&path, serde_yaml::to_string(&doc)?)?;
-    Ok(image)
+    Ok((image, pod))
+}
+
+/// The name of the one Pod among the manifests `manifests.rawYaml` lists.
+fn manifest_pod(ctx: &Path, doc: &Value) -> anyhow::Result<String> {
+    let files = doc["manifests"]["rawYaml"]
+        .as_sequence()
+        .context("skaffold.yaml has no manifests.rawYaml")?;
+    let mut pods = Vec::new();
+    for f in files.iter().filter_map(Value::as_str) {
+        let text = std::fs::read_to_string(ctx.join(f))
+            .with_context(|| format!("reading the manifest {f}"))?;
+        for d in serde_yaml::Deserializer::from_str(&text) {
+            let v = Value::deserialize(d).with_context(|| format!("parsing {f}"))?;
+            if v["kind"].as_str() == Some("Pod") {
+                if let Some(name) = v["metadata"]["name"].as_str() {
+                    pods.push(name.to_string());
+                }
+            }
+        }
+    }
+    match pods.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => bail!("expected one Pod among the manifests {files:?}, found {pods:?}"),
+    }
 }
 
 #[cfg(test)]

@@ -14,297 +14,19 @@
 //! Each case prints `save-to-live` lines: the time from the save to the
 //! app serving it, split into Skaffold's part (save → its `Syncing` line:
 //! its watcher's 1 s poll and debounce) and the rest (`docker exec tar`,
-//! our shim, the reload, the app's start-up).
+//! our shim, the reload, the app's start-up). The cases and their steps
+//! are in tests/common (shared with the kubectl-deployer suite).
+
+mod common;
 
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::{get, wait_for};
-use filesync_e2e::skaffold_dev::{Mode, SkaffoldDev};
-use std::time::{Duration, Instant};
+use filesync_e2e::skaffold_dev::{Deployer, Mode, SkaffoldDev};
+use std::time::Duration;
 
 mod skaffold_dev {
+    use super::common::{run, FIRST_BUILD, GO, JAVA, NODE, PHP, PYTHON, STATIC, TO_SYNC};
     use super::*;
-
-    /// The first build of a `skaffold dev` (builder and run image pulled,
-    /// every layer made) on a loaded 2-core CI machine.
-    const FIRST_BUILD: Duration = Duration::from_secs(900);
-    /// From a save to Skaffold's `Syncing` line (its watcher polls once a
-    /// second).
-    const TO_SYNC: Duration = Duration::from_secs(30);
-
-    /// One example and what a developer does to it.
-    struct Case {
-        example: &'static str,
-        stack: Stack,
-        /// Where the app shows the text the edits change.
-        page: &'static str,
-        first: &'static str,
-        /// The file a developer edits, and its content for version `i`
-        /// with the marker the page then shows.
-        edit: &'static str,
-        make: fn(usize) -> (String, String),
-        /// A file to delete and the path that serves it.
-        delete: (&'static str, &'static str),
-        /// A dependency manifest: a change must rebuild, not sync.
-        manifest: &'static str,
-        /// The app's reload rebuilds in the container (slower).
-        rebuilds: bool,
-    }
-
-    fn run(case: &Case, mode: Mode) {
-        let label = format!(
-            "{} ({:?}, {})",
-            case.example,
-            case.stack,
-            match mode {
-                Mode::Generated => "generated",
-                Mode::Auto => "auto",
-            }
-        )
-        .to_lowercase();
-        let started = Instant::now();
-        let dev = SkaffoldDev::start(case.example, mode, case.stack)
-            .unwrap_or_else(|e| panic!("{label}: {e:#}"));
-        let up = wait_for(dev.port, case.page, FIRST_BUILD, |s, b| {
-            s == 200 && b.contains(case.first)
-        });
-        assert!(
-            up.is_ok(),
-            "{label}: never served {:?}: {up:?}\n{}",
-            case.first,
-            dev.log()
-        );
-        eprintln!(
-            "{label}: first build and deploy served after {} s",
-            started.elapsed().as_secs()
-        );
-        let sync_line = dev
-            .wait_line(0, "Watching for changes", Duration::from_secs(60))
-            .unwrap();
-        let _ = sync_line;
-
-        // Edits: synced (Skaffold's own line), never rebuilt, and served.
-        let mut totals = Vec::new();
-        let mut ours = Vec::new();
-        let within = if case.rebuilds {
-            Duration::from_secs(300)
-        } else {
-            Duration::from_secs(60)
-        };
-        // FILESYNC_EDITS=N for more edits per case (scripts/bench-skaffold.sh).
-        let edits: usize = std::env::var("FILESYNC_EDITS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3)
-            .max(1);
-        let last = edits + 1;
-        for i in 2..=last {
-            let (content, marker) = (case.make)(i);
-            let mark = dev.mark();
-            let saved = dev.write(case.edit, &content);
-            let synced = dev
-                .wait_line(mark, "Syncing 1 files", TO_SYNC)
-                .unwrap_or_else(|e| panic!("{label}: edit {i} of {} not synced: {e:#}", case.edit));
-            let served = wait_for(dev.port, case.page, within, |s, b| {
-                s == 200 && b.contains(&marker)
-            });
-            assert!(
-                served.is_ok(),
-                "{label}: edit {i} never served: {served:?}\n{}",
-                dev.log()
-            );
-            let live = Instant::now();
-            let rebuilt: Vec<_> = dev
-                .lines_from(mark)
-                .into_iter()
-                .filter(|l| l.contains("Building ["))
-                .collect();
-            assert!(
-                rebuilt.is_empty(),
-                "{label}: an edit of {} must sync, not rebuild: {rebuilt:?}",
-                case.edit
-            );
-            totals.push(live - saved);
-            ours.push(live.saturating_duration_since(synced.at));
-        }
-        let median = |v: &mut Vec<Duration>| {
-            v.sort();
-            v[v.len() / 2].as_millis()
-        };
-        let (total, after_sync) = (median(&mut totals), median(&mut ours));
-        eprintln!(
-            "save-to-live {label}: median of {edits} = {total} ms (Skaffold's watch → `Syncing` line: {} ms; sync, reload and app start: {after_sync} ms)",
-            total.saturating_sub(after_sync)
-        );
-
-        // A deletion is synced and the file stops being served.
-        let (rel, path) = case.delete;
-        assert_eq!(
-            get(dev.port, path).map(|r| r.0).ok(),
-            Some(200),
-            "{label}: {path} is served before it is deleted"
-        );
-        let mark = dev.mark();
-        dev.remove(rel);
-        dev.wait_line(mark, "Syncing 1 files", TO_SYNC)
-            .unwrap_or_else(|e| panic!("{label}: deleting {rel} not synced: {e:#}"));
-        let gone = wait_for(dev.port, path, within, |s, _| s == 404);
-        assert!(
-            gone.is_ok(),
-            "{label}: {path} after deleting {rel}: {gone:?}\n{}",
-            dev.log()
-        );
-
-        // A dependency manifest: Skaffold rebuilds and redeploys.
-        let (_, last_marker) = (case.make)(last);
-        let mark = dev.mark();
-        let path = dev.ctx().join(case.manifest);
-        let old = std::fs::read_to_string(&path).unwrap();
-        let saved = dev.write(case.manifest, &format!("{old}\n"));
-        let building = dev
-            .wait_line(mark, "Building [", TO_SYNC)
-            .unwrap_or_else(|e| panic!("{label}: {} did not rebuild: {e:#}", case.manifest));
-        let deployed = dev
-            .wait_line(building.index, "Watching for changes", FIRST_BUILD)
-            .unwrap_or_else(|e| panic!("{label}: no redeploy: {e:#}"));
-        let served = wait_for(dev.port, case.page, Duration::from_secs(120), |s, b| {
-            s == 200 && b.contains(&last_marker)
-        });
-        assert!(
-            served.is_ok(),
-            "{label}: not served after the redeploy: {served:?}\n{}",
-            dev.log()
-        );
-        let synced: Vec<_> = dev
-            .lines_from(mark)
-            .into_iter()
-            .filter(|l| l.contains("Syncing"))
-            .collect();
-        assert!(
-            synced.is_empty(),
-            "{label}: {} must not be synced: {synced:?}",
-            case.manifest
-        );
-        let rebuild = (Instant::now() - saved).as_millis();
-        eprintln!(
-            "rebuild-and-redeploy {label}: {rebuild} ms from saving {} to the new container serving ({} ms to Skaffold's `Watching` line)",
-            case.manifest,
-            (deployed.at - saved).as_millis()
-        );
-        // One line for scripts/bench-skaffold.sh to tabulate.
-        eprintln!(
-            "BENCH example={} stack={:?} mode={mode:?} edits={edits} sync_ms={total} skaffold_ms={} ours_ms={after_sync} rebuild_ms={rebuild}",
-            case.example,
-            case.stack,
-            total.saturating_sub(after_sync)
-        );
-    }
-
-    fn node(i: usize) -> (String, String) {
-        (
-            format!("module.exports = \"Hello from Node.js v{i}\";\n"),
-            format!("Node.js v{i}"),
-        )
-    }
-    const NODE: Case = Case {
-        example: "node",
-        stack: Stack::Base,
-        page: "/",
-        first: "Node.js v1",
-        edit: "lib/message.js",
-        make: node,
-        delete: ("public/about.html", "/static/about.html"),
-        manifest: "package.json",
-        rebuilds: false,
-    };
-
-    fn python(i: usize) -> (String, String) {
-        (
-            format!("MESSAGE = \"Hello from Python v{i}\"\n"),
-            format!("Python v{i}"),
-        )
-    }
-    const PYTHON: Case = Case {
-        example: "python",
-        stack: Stack::Base,
-        page: "/",
-        first: "Python v1",
-        edit: "message.py",
-        make: python,
-        delete: ("templates/page.html", "/page"),
-        manifest: "requirements.txt",
-        rebuilds: false,
-    };
-
-    fn php(i: usize) -> (String, String) {
-        (
-            format!("<?php\n\nreturn 'Hello from PHP v{i}';\n"),
-            format!("PHP v{i}"),
-        )
-    }
-    const PHP: Case = Case {
-        example: "php",
-        stack: Stack::Base,
-        page: "/",
-        first: "PHP v1",
-        edit: "src/message.php",
-        make: php,
-        delete: ("public/about.php", "/about.php"),
-        manifest: "composer.json",
-        rebuilds: false,
-    };
-
-    fn static_site(i: usize) -> (String, String) {
-        (format!("<h1>Static v{i}</h1>\n"), format!("Static v{i}"))
-    }
-    const STATIC: Case = Case {
-        example: "static",
-        stack: Stack::Base,
-        page: "/",
-        first: "Static v1",
-        edit: "index.html",
-        make: static_site,
-        delete: ("about.html", "/about.html"),
-        manifest: "Procfile",
-        rebuilds: false,
-    };
-
-    fn go(i: usize) -> (String, String) {
-        (
-            format!("package main\n\nfunc message() string {{ return \"Hello from Go v{i}\" }}\n"),
-            format!("Go v{i}"),
-        )
-    }
-    const GO: Case = Case {
-        example: "go",
-        stack: Stack::Tiny,
-        page: "/",
-        first: "Go v1",
-        edit: "message.go",
-        make: go,
-        delete: ("about.go", "/about"),
-        manifest: "go.mod",
-        rebuilds: true,
-    };
-
-    fn java(i: usize) -> (String, String) {
-        (
-            format!(
-                "package example;\n\nfinal class Message {{\n  static final String TEXT = \"Hello from Java v{i}\";\n\n  private Message() {{}}\n}}\n"
-            ),
-            format!("Java v{i}"),
-        )
-    }
-    const JAVA: Case = Case {
-        example: "java",
-        stack: Stack::Base,
-        page: "/",
-        first: "Java v1",
-        edit: "src/main/java/example/Message.java",
-        make: java,
-        delete: ("src/main/resources/public/about.html", "/static/about.html"),
-        manifest: "pom.xml",
-        rebuilds: true,
-    };
 
     /// One save that edits a file and deletes another. Skaffold copies,
     /// then deletes (`tar`, then `rm`, in one batch); the docker deployer
@@ -381,50 +103,50 @@ mod skaffold_dev {
 
     #[test]
     fn node_generated() {
-        run(&NODE, Mode::Generated);
+        run(&NODE, Mode::Generated, Deployer::Docker);
     }
     #[test]
     fn node_auto() {
-        run(&NODE, Mode::Auto);
+        run(&NODE, Mode::Auto, Deployer::Docker);
     }
     #[test]
     fn python_generated() {
-        run(&PYTHON, Mode::Generated);
+        run(&PYTHON, Mode::Generated, Deployer::Docker);
     }
     #[test]
     fn python_auto() {
-        run(&PYTHON, Mode::Auto);
+        run(&PYTHON, Mode::Auto, Deployer::Docker);
     }
     #[test]
     fn php_generated() {
-        run(&PHP, Mode::Generated);
+        run(&PHP, Mode::Generated, Deployer::Docker);
     }
     #[test]
     fn php_auto() {
-        run(&PHP, Mode::Auto);
+        run(&PHP, Mode::Auto, Deployer::Docker);
     }
     #[test]
     fn static_generated() {
-        run(&STATIC, Mode::Generated);
+        run(&STATIC, Mode::Generated, Deployer::Docker);
     }
     #[test]
     fn static_auto() {
-        run(&STATIC, Mode::Auto);
+        run(&STATIC, Mode::Auto, Deployer::Docker);
     }
     #[test]
     fn go_on_tiny_generated() {
-        run(&GO, Mode::Generated);
+        run(&GO, Mode::Generated, Deployer::Docker);
     }
     #[test]
     fn go_on_tiny_auto() {
-        run(&GO, Mode::Auto);
+        run(&GO, Mode::Auto, Deployer::Docker);
     }
     #[test]
     fn java_generated() {
-        run(&JAVA, Mode::Generated);
+        run(&JAVA, Mode::Generated, Deployer::Docker);
     }
     #[test]
     fn java_auto() {
-        run(&JAVA, Mode::Auto);
+        run(&JAVA, Mode::Auto, Deployer::Docker);
     }
 }

@@ -1,0 +1,302 @@
+//! The real client on Kubernetes: `skaffold dev` (Skaffold v2.24.0's CLI)
+//! with the **kubectl deployer** on the project's own cluster
+//! (`scripts/cluster.sh`, Kubernetes v1.33.13), for every example, with
+//! the example's own manifest (`k8s/pod.yaml`, a Pod). Skaffold builds with
+//! the test builder in the private Docker Engine, pushes the image to the
+//! registry on 127.0.0.1 (`--default-repo`), which the cluster's containerd
+//! pulls from, applies the Pod with kubectl, forwards its port to 127.0.0.1
+//! (`portForward`, `resourceType: pod`) and syncs through `kubectl exec …
+//! tar` / `rm`. The app is reached only on 127.0.0.1, never by pod IP.
+//!
+//! Per example (generated rules, newest Platform API; Go on tiny): an edit
+//! gives Skaffold's `Syncing 1 files` and is served, no rebuild; a deleted
+//! file is no longer served; a dependency-manifest change rebuilds and
+//! redeploys (the steps are tests/common's, shared with the docker suite).
+//! Then `examples/basic`, the seed's example as written: `skaffold run`,
+//! `kubectl get pod example-basic` Running, `skaffold delete`, and
+//! `skaffold dev` syncing an edit into the Pod.
+//!
+//! One test owns the cluster: it stops one an earlier test process left
+//! running, starts it, runs every case in sequence (a failing case is
+//! reported at the end, after the others ran), stops the cluster and
+//! asserts that the host is as it was before the start, with nothing of
+//! the cluster left.
+
+mod common;
+
+mod skaffold_kubectl {
+    use super::common::{self, Case, CASES, FIRST_BUILD, TO_SYNC};
+    use filesync_e2e::builder::{Builders, Platform, Stack};
+    use filesync_e2e::cluster::{assert_host_unchanged, host_snapshot, leftovers, Cluster};
+    use filesync_e2e::docker::Docker;
+    use filesync_e2e::http::{get, wait_for};
+    use filesync_e2e::skaffold_dev::{Deployer, Mode, Project, SkaffoldDev};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::time::{Duration, Instant};
+
+    /// Stops the cluster when the test ends, however it ends.
+    struct StopOnDrop(bool);
+
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = Cluster::stop();
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_and_examples_basic_then_the_cluster_stopped_and_the_host_unchanged() {
+        let t0 = Instant::now();
+        // What is not the cluster's comes first: the private Docker Engine,
+        // the registry on 127.0.0.1 and the builders in it.
+        Docker::get();
+        for stack in [Stack::Base, Stack::Tiny] {
+            Builders::get().builder(stack, Platform::Current);
+        }
+        if Cluster::running() {
+            Cluster::stop().expect("stopping the cluster an earlier test process left running");
+        }
+        let before = host_snapshot();
+        let mut guard = StopOnDrop(true);
+        let t = Instant::now();
+        let cluster = Cluster::get();
+        eprintln!("cluster: schedulable after {:.1?}", t.elapsed());
+
+        // FILESYNC_KUBECTL_ONLY=node,basic runs only those cases (while
+        // working on one); the suite runs them all.
+        let only = std::env::var("FILESYNC_KUBECTL_ONLY").ok();
+        let wanted = |name: &str| {
+            only.as_deref().is_none_or(|o| {
+                o.split(',')
+                    .any(|w| name.split(':').next() == Some(w.trim()))
+            })
+        };
+        let mut failed = Vec::new();
+        let mut each = |name: &str, f: &dyn Fn()| {
+            if !wanted(name) {
+                eprintln!("skipped: {name} (FILESYNC_KUBECTL_ONLY)");
+                return;
+            }
+            let t = Instant::now();
+            match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(()) => eprintln!("ok: {name} ({:.0?})", t.elapsed()),
+                Err(e) => {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    eprintln!("FAILED: {name} ({:.0?})", t.elapsed());
+                    failed.push(format!("{name}: {msg}"));
+                }
+            }
+        };
+        for case in CASES {
+            each(case.example, &|| kubectl_case(case));
+        }
+        each("basic: skaffold run", &|| basic_run(cluster));
+        each("basic: skaffold dev", &basic_dev);
+
+        let pods = cluster
+            .kubectl_out(&["get", "pods", "-A", "-o", "name"])
+            .unwrap_or_else(|e| format!("{e:#}"));
+        let t = Instant::now();
+        guard.0 = false;
+        Cluster::stop().expect("scripts/cluster.sh stop");
+        eprintln!("cluster: stopped in {:.1?}", t.elapsed());
+        assert_host_unchanged(&before);
+        let left = leftovers();
+        assert!(
+            left.is_empty(),
+            "left of the cluster after stop:\n{}",
+            left.join("\n")
+        );
+        eprintln!("whole kubectl suite: {:.0?}", t0.elapsed());
+        assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+        assert!(
+            pods.trim().is_empty(),
+            "Skaffold left pods after Ctrl-C or delete: {pods}"
+        );
+    }
+
+    fn kubectl_case(case: &Case) {
+        common::run(case, Mode::Generated, Deployer::Kubectl);
+    }
+
+    /// examples/basic with `skaffold run` as the seed describes it: built,
+    /// pushed, deployed; `kubectl get pod example-basic` reports it
+    /// Running; the app answers through `kubectl port-forward` on
+    /// 127.0.0.1; `skaffold delete` removes it.
+    fn basic_run(cluster: &Cluster) {
+        let project = Project::new("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(project.pod.as_deref(), Some("example-basic"));
+        // `skaffold run` leaves what it deployed, also when it fails.
+        struct DeleteOnDrop<'a>(&'a Project, bool);
+        impl Drop for DeleteOnDrop<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    let _ = self.0.run(&["delete"]);
+                }
+            }
+        }
+        let mut deployed = DeleteOnDrop(&project, true);
+        let t = Instant::now();
+        let out = project
+            .run(&["run", "--cache-artifacts=false"])
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        eprintln!("examples/basic: skaffold run done in {:.1?}", t.elapsed());
+        let log = String::from_utf8_lossy(&out.stdout);
+        let get_pod = cluster
+            .kubectl_out(&["get", "pod", "example-basic"])
+            .unwrap_or_else(|e| panic!("{e:#}\nskaffold run said:\n{log}"));
+        eprintln!("$ kubectl get pod example-basic\n{}", get_pod.trim_end());
+        let row = get_pod
+            .lines()
+            .find(|l| l.starts_with("example-basic "))
+            .unwrap_or_else(|| panic!("no example-basic row: {get_pod}"));
+        assert!(
+            row.split_whitespace().any(|c| c == "Running"),
+            "example-basic is not Running: {get_pod}"
+        );
+        let phase = cluster
+            .kubectl_out(&[
+                "get",
+                "pod",
+                "example-basic",
+                "-o",
+                "jsonpath={.status.phase}",
+            ])
+            .unwrap();
+        assert_eq!(phase, "Running");
+        // The image Skaffold deployed is the one it pushed to --default-repo.
+        let image = cluster
+            .kubectl_out(&[
+                "get",
+                "pod",
+                "example-basic",
+                "-o",
+                "jsonpath={.spec.containers[0].image}",
+            ])
+            .unwrap();
+        let registry = Builders::get().registry();
+        assert!(
+            image.starts_with(&format!("{registry}/example-basic")),
+            "the Pod's image {image} is not in {registry}"
+        );
+        let served = port_forward_get(&project, "example-basic", "/");
+        assert!(
+            served.contains("Hello from example-basic v1"),
+            "example-basic served {served:?}"
+        );
+        deployed.1 = false;
+        project.run(&["delete"]).unwrap_or_else(|e| panic!("{e:#}"));
+        // `skaffold delete` asks for the deletion and returns; the Pod
+        // then terminates (its grace period).
+        let t = Instant::now();
+        cluster
+            .kubectl_out(&[
+                "wait",
+                "--for=delete",
+                "pod/example-basic",
+                "--timeout=120s",
+            ])
+            .unwrap_or_else(|e| panic!("example-basic after skaffold delete: {e:#}"));
+        eprintln!(
+            "examples/basic: skaffold delete; the Pod gone {:.1?} later",
+            t.elapsed()
+        );
+        let gone = cluster.kubectl_out(&["get", "pods", "-o", "name"]).unwrap();
+        assert!(gone.trim().is_empty(), "after skaffold delete: {gone}");
+    }
+
+    /// examples/basic under `skaffold dev`: an edit of message.js is synced
+    /// into the running Pod (Skaffold's `Syncing 1 files`, no rebuild), the
+    /// file in the Pod is the edited one, and the app serves it.
+    fn basic_dev() {
+        let started = Instant::now();
+        let dev = SkaffoldDev::start_with("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let up = wait_for(dev.port, "/", FIRST_BUILD, |s, b| {
+            s == 200 && b.contains("example-basic v1")
+        });
+        assert!(up.is_ok(), "never served v1: {up:?}\n{}", dev.log());
+        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+            .unwrap();
+        eprintln!(
+            "examples/basic (base, generated, kubectl): first build and deploy served after {} s",
+            started.elapsed().as_secs()
+        );
+        let content = "module.exports = \"Hello from example-basic v2\";\n";
+        let mark = dev.mark();
+        let saved = dev.write("message.js", content);
+        let synced = dev
+            .wait_line(mark, "Syncing 1 files", TO_SYNC)
+            .unwrap_or_else(|e| panic!("the edit of message.js was not synced: {e:#}"));
+        let served = wait_for(dev.port, "/", Duration::from_secs(60), |s, b| {
+            s == 200 && b.contains("example-basic v2")
+        });
+        assert!(served.is_ok(), "v2 never served: {served:?}\n{}", dev.log());
+        let live = Instant::now();
+        let rebuilt: Vec<_> = dev
+            .lines_from(mark)
+            .into_iter()
+            .filter(|l| l.contains("Building ["))
+            .collect();
+        assert!(
+            rebuilt.is_empty(),
+            "an edit must sync, not rebuild: {rebuilt:?}"
+        );
+        let in_pod = dev
+            .exec(&["cat", "/workspace/message.js"])
+            .unwrap_or_else(|e| panic!("kubectl exec example-basic -- cat: {e:#}"));
+        assert_eq!(in_pod, content, "message.js in the Pod");
+        eprintln!(
+            "save-to-live examples/basic (base, generated, kubectl): {} ms ({:?}: {} ms after the save)",
+            (live - saved).as_millis(),
+            synced.text.trim(),
+            (synced.at - saved).as_millis()
+        );
+    }
+
+    /// `kubectl port-forward pod/POD :8080 --address 127.0.0.1` and a GET of
+    /// `path` through it (retried while the forward comes up).
+    fn port_forward_get(project: &Project, pod: &str, path: &str) -> String {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let mut pf = project
+            .kubectl()
+            .args([
+                "port-forward",
+                &format!("pod/{pod}"),
+                ":8080",
+                "--address",
+                "127.0.0.1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kubectl port-forward");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(pf.stdout.take().unwrap());
+        stdout
+            .read_line(&mut line)
+            .expect("reading kubectl port-forward");
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        // "Forwarding from 127.0.0.1:PORT -> 8080"
+        let port: Option<u16> = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|p| p.parse().ok());
+        let result = match port {
+            Some(port) => wait_for(port, path, Duration::from_secs(30), |s, _| s == 200)
+                .and_then(|_| get(port, path).map(|r| r.1).map_err(|e| e.to_string())),
+            None => Err(format!("kubectl port-forward said {line:?}")),
+        };
+        let _ = pf.kill();
+        let _ = pf.wait();
+        result.unwrap_or_else(|e| panic!("GET {path} through port-forward: {e}"))
+    }
+}

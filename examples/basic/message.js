@@ -1,0 +1,1 @@
+module.exports = "Hello from example-basic v1";
