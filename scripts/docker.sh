@@ -109,6 +109,10 @@ stop() {
   pid=$(cat "$PIDFILE")
   # Containers first (so their cgroups, shims and proxies go with them).
   client ps -aq 2>/dev/null | xargs -r "$ROOT/usr/bin/docker" -H "unix://$SOCK" rm -f >/dev/null 2>&1 || true
+  # Then the user-defined networks (a `skaffold dev` that was killed leaves
+  # its skaffold-network-*): each is a bridge on the host, which would
+  # outlive the daemon.
+  client network prune -f >/dev/null 2>&1 || true
   kill -TERM "$pid"
   local i
   for i in $(seq 1 300); do

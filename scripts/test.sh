@@ -13,6 +13,11 @@ start=$(date +%s)
 stamp() { echo "==> [$(($(date +%s) - start))s] $*"; }
 
 scripts/setup.sh
+# What the suite must leave as it found it: the host's network links,
+# iptables rules and ip_forward (checked at the end, after every daemon of
+# ours has stopped).
+host_net() { ip -o link | awk -F': ' '{print $2}' | sort; iptables-save 2>/dev/null | grep -v '^#' || true; cat /proc/sys/net/ipv4/ip_forward; }
+host_before=$(host_net)
 # The private Docker Engine for the real-`skaffold dev` suite, stopped (by
 # its pid) however this script ends.
 scripts/docker.sh start >/dev/null
@@ -39,5 +44,13 @@ scripts/check-examples.sh
 if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
   stamp "fuzzing, ${FUZZ_SECONDS:-60}s per target"
   scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi
+stamp "the host's links, iptables rules and ip_forward are as they were (every daemon of ours stopped)"
+scripts/cluster.sh stop
+scripts/docker.sh stop
+if [ "$(host_net)" != "$host_before" ]; then
+  echo "test.sh: the suite changed the host's network:" >&2
+  diff <(echo "$host_before") <(host_net) >&2 || true
+  exit 1
 fi
 stamp "all tests passed"
