@@ -30,7 +30,7 @@ mod test_support {
 
 use errors::BuildpackError;
 use filesync_rules::{plan_for_app, Overrides};
-use filesync_runtime::config::{LabelMetadata, RuntimeConfig, LABEL};
+use filesync_runtime::config::{BatchEnd, LabelMetadata, RuntimeConfig, LABEL};
 use launch_toml::{BomEntry, Label, LaunchToml, Process};
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
@@ -106,7 +106,11 @@ impl Buildpack for FilesyncBuildpack {
             debounce_ms: settings.debounce_ms,
             socket: "/tmp/filesync.sock".to_string(),
             stop_signal: settings.stop_signal.clone(),
-            batch_end: Default::default(),
+            batch_end: if settings.sync_hook {
+                BatchEnd::Hook
+            } else {
+                BatchEnd::Shim
+            },
         };
         let opened = writable::make_tree_writable(&context.app_dir).map_err(|source| {
             BuildpackError::Writable {
@@ -135,6 +139,7 @@ impl Buildpack for FilesyncBuildpack {
                 process("filesync", "supervise", true),
                 process("tar", "tar", false),
                 process("rm", "rm", false),
+                process(settings::SYNC_DONE_PROCESS, "sync-done", false),
             ],
             bom: vec![BomEntry::devmode(&plan.rules)],
         };

@@ -6,6 +6,14 @@ use crate::errors::BuildpackError;
 pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
 pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
 pub const STOP_SIGNAL: &str = "BP_FILESYNC_STOP_SIGNAL";
+pub const SYNC_HOOK: &str = "BP_FILESYNC_SYNC_HOOK";
+
+/// The process type Skaffold's after-sync container hook runs
+/// (`sync.hooks.after[].container.command`, written by
+/// `filesync skaffold --write`). A process type, not a bare `filesync`:
+/// the exporter puts `/cnb/process` first on the image's PATH, where
+/// `filesync` is the supervisor's own process type.
+pub const SYNC_DONE_PROCESS: &str = "filesync-sync-done";
 
 pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 pub const MAX_DEBOUNCE_MS: u64 = 10_000;
@@ -20,6 +28,9 @@ pub struct Settings {
     /// The signal that stops the app on a restart (canonical name, e.g.
     /// `QUIT`); `None`: TERM.
     pub stop_signal: Option<String>,
+    /// Skaffold runs [`SYNC_DONE_PROCESS`] as an after-sync hook: a sync's
+    /// `tar` and `rm` wait for it and the app reloads once per save.
+    pub sync_hook: bool,
 }
 
 impl Settings {
@@ -32,7 +43,8 @@ impl Settings {
         let process = match get(PROCESS) {
             None => None,
             Some(p)
-                if valid_process_type(&p) && !["filesync", "tar", "rm"].contains(&p.as_str()) =>
+                if valid_process_type(&p)
+                    && !["filesync", "tar", "rm", SYNC_DONE_PROCESS].contains(&p.as_str()) =>
             {
                 Some(p)
             }
@@ -40,7 +52,7 @@ impl Settings {
                 variable: PROCESS.into(),
                 value: p,
                 expected:
-                    "a process type name (letters, digits, '.', '_', '-'), not filesync, tar or rm"
+                    "a process type name (letters, digits, '.', '_', '-'), not filesync, tar, rm or filesync-sync-done"
                         .into(),
             }),
         };
@@ -74,10 +86,21 @@ impl Settings {
                     .to_string(),
             ),
         };
+        let sync_hook = match get(SYNC_HOOK) {
+            None => false,
+            Some(v) => {
+                crate::trigger::parse_go_bool(&v).ok_or_else(|| BuildpackError::BadValue {
+                    variable: SYNC_HOOK.into(),
+                    value: v.clone(),
+                    expected: "a boolean: true/false, 1/0, t/f, TRUE/FALSE".into(),
+                })?
+            }
+        };
         Ok(Settings {
             process,
             debounce_ms,
             stop_signal,
+            sync_hook,
         })
     }
 }
@@ -101,6 +124,7 @@ mod tests {
                 process: None,
                 debounce_ms: 50,
                 stop_signal: None,
+                sync_hook: false,
             }
         );
         assert_eq!(
@@ -110,6 +134,11 @@ mod tests {
                 .as_deref(),
             Some("my-server")
         );
+        assert!(
+            Settings::from_env(env(&[(SYNC_HOOK, "true")]))
+                .unwrap()
+                .sync_hook
+        );
         for (k, v) in [
             (DEBOUNCE_MS, "-1"),
             (DEBOUNCE_MS, "99999"),
@@ -117,6 +146,8 @@ mod tests {
             (PROCESS, "a b"),
             (PROCESS, "tar"),
             (STOP_SIGNAL, "SIGFOO"),
+            (SYNC_HOOK, "yes"),
+            (PROCESS, SYNC_DONE_PROCESS),
         ] {
             let e = Settings::from_env(env(&[(k, v)])).unwrap_err();
             assert_eq!(e.variable(), Some(k), "{e}");

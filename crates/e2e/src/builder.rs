@@ -31,9 +31,15 @@ pub enum Platform {
     /// 0.7–0.15, all that lifecycle v0.21.17 supports: from 0.9 on the
     /// lifecycle no longer writes the BOM into the image label Skaffold's
     /// auto sync reads, so rules come from `filesync skaffold --write`.
+    /// This builder stands for a stock Paketo builder: the providers only,
+    /// no skaffold-filesync (the generated profile adds it to the build,
+    /// `from=builder` and the buildpack's image, see
+    /// [`Builders::buildpack_ref`]).
     Current,
     /// 0.7–0.8 only: the BOM's `devmode.sync` reaches the
-    /// `io.buildpacks.build.metadata` label and Skaffold's auto sync.
+    /// `io.buildpacks.build.metadata` label and Skaffold's auto sync. A
+    /// team's own builder that includes skaffold-filesync (optional, last
+    /// in every group), as auto sync without a profile needs.
     Legacy,
 }
 
@@ -63,6 +69,7 @@ impl Stack {
 pub struct Builders {
     registry: String,
     made: Mutex<BTreeMap<(Stack, Platform), String>>,
+    buildpack: OnceLock<String>,
 }
 
 impl Builders {
@@ -89,11 +96,23 @@ impl Builders {
         Ok(Builders {
             registry,
             made: Mutex::new(BTreeMap::new()),
+            buildpack: OnceLock::new(),
         })
     }
 
     pub fn registry(&self) -> &str {
         &self.registry
+    }
+
+    /// The skaffold-filesync buildpack as an image in the registry, the
+    /// reference a skaffold.yaml names it by (`docker://HOST/REPO:TAG`,
+    /// what `filesync skaffold --buildpack` takes): published on first use
+    /// with the real `pack buildpack package --publish`.
+    pub fn buildpack_ref(&self) -> &str {
+        self.buildpack.get_or_init(|| {
+            publish_buildpack(&self.registry)
+                .unwrap_or_else(|e| panic!("publishing the buildpack: {e:#}"))
+        })
     }
 
     /// The reference of the builder for `stack` and `platform`, made (and
@@ -126,13 +145,15 @@ impl Builders {
         let mut toml = format!(
             "description = \"skaffold-filesync test builder: {name} (stands in for Paketo's)\"\n\n"
         );
-        let filesync = Harness::get().buildpack_dir().to_path_buf();
+        let with_filesync = platform == Platform::Legacy;
         let mut uris: Vec<PathBuf> = Vec::new();
         for p in stack.providers() {
             uris.push(crate::providers::stage(p)?);
         }
         uris.push(crate::providers::stage("procfile")?);
-        uris.push(filesync);
+        if with_filesync {
+            uris.push(Harness::get().buildpack_dir().to_path_buf());
+        }
         for uri in &uris {
             toml += &format!("[[buildpacks]]\nuri = {:?}\n\n", uri.display().to_string());
         }
@@ -140,9 +161,12 @@ impl Builders {
             let (id, _) = crate::lifecycle::buildpack_id(&crate::providers::stage(p)?)?;
             toml += &format!(
                 "[[order]]\n[[order.group]]\nid = \"{id}\"\n\
-                 [[order.group]]\nid = \"e2e/procfile\"\noptional = true\n\
-                 [[order.group]]\nid = \"skaffold-filesync\"\noptional = true\n\n"
+                 [[order.group]]\nid = \"e2e/procfile\"\noptional = true\n"
             );
+            if with_filesync {
+                toml += "[[order.group]]\nid = \"skaffold-filesync\"\noptional = true\n";
+            }
+            toml += "\n";
         }
         toml += &format!(
             "[build]\nimage = \"{r}/stack/build:latest\"\n\n\
@@ -164,6 +188,31 @@ impl Builders {
         .with_context(|| format!("builder.toml:\n{toml}"))?;
         Ok(reference)
     }
+}
+
+/// `pack buildpack package REGISTRY/skaffold-filesync:VERSION --publish`
+/// of the packaged buildpack.
+fn publish_buildpack(registry: &str) -> anyhow::Result<String> {
+    let dir = Harness::get().buildpack_dir();
+    let (id, version) = crate::lifecycle::buildpack_id(dir)?;
+    let image = format!("{registry}/{id}:{version}");
+    let tmp = tempfile::Builder::new()
+        .prefix("filesync-package-")
+        .tempdir()?;
+    let config = tmp.path().join("package.toml");
+    std::fs::write(
+        &config,
+        format!("[buildpack]\nuri = {:?}\n", dir.display().to_string()),
+    )?;
+    std::fs::create_dir_all(tmp.path().join("home"))?;
+    run(Command::new(tool("pack"))
+        .args(["buildpack", "package", &image, "--config"])
+        .arg(&config)
+        .args(["--publish", "--no-color", "--quiet"])
+        .env("HOME", tmp.path().join("home"))
+        .env("DOCKER_HOST", &crate::docker::Docker::get().host))
+    .with_context(|| format!("pack buildpack package {image} --publish"))?;
+    Ok(format!("docker://{image}"))
 }
 
 /// A lifecycle "release" directory for `pack builder create`:

@@ -644,11 +644,85 @@ fn rewrite_skaffold_yaml(
     };
     top.insert("deploy".into(), serde_yaml::from_str(&deploy)?);
     top.insert("portForward".into(), serde_yaml::from_str(&forward)?);
-    if mode == Mode::Auto {
-        top.remove("profiles");
-    }
+    let regenerate = match (mode, deployer) {
+        (Mode::Auto, _) => {
+            top.remove("profiles");
+            false
+        }
+        (Mode::Generated, Deployer::Kubectl) => {
+            // As shipped, but with the buildpack from our registry.
+            local_buildpack_in_profile(&mut doc)?;
+            false
+        }
+        (Mode::Generated, Deployer::Docker) => {
+            // The example ships a profile for its kubectl deploys (with the
+            // after-sync hook, which the docker deployer never runs): a
+            // user who deploys with docker regenerates it, as here.
+            if let Some(list) = top.get_mut("profiles").and_then(Value::as_sequence_mut) {
+                list.retain(|p| p["name"] != GENERATED_PROFILE);
+            }
+            true
+        }
+    };
     std::fs::write(&path, serde_yaml::to_string(&doc)?)?;
+    if regenerate {
+        let filesync = crate::lifecycle::Harness::get()
+            .buildpack_dir()
+            .join("bin/filesync");
+        crate::tools::run(
+            Command::new(filesync)
+                .arg("skaffold")
+                .arg(ctx)
+                .arg("--write")
+                .args(["--buildpack", Builders::get().buildpack_ref()]),
+        )
+        .context("filesync skaffold --write for the docker deployer")?;
+    }
     Ok((image, pod))
+}
+
+/// The profile `filesync skaffold --write` generates.
+const GENERATED_PROFILE: &str = "filesync";
+
+/// In the shipped profile, the buildpack's published reference (which
+/// this machine cannot pull) becomes the same buildpack in the registry
+/// on 127.0.0.1. The example must name it: a stock Paketo builder has no
+/// skaffold-filesync, so a profile without it would build without us.
+fn local_buildpack_in_profile(doc: &mut Value) -> anyhow::Result<()> {
+    let local = Builders::get().buildpack_ref().to_string();
+    let profile = doc["profiles"]
+        .as_sequence_mut()
+        .and_then(|l| l.iter_mut().find(|p| p["name"] == GENERATED_PROFILE))
+        .context("the example's skaffold.yaml has no generated `filesync` profile")?;
+    let mut replaced = 0;
+    for patch in profile["patches"]
+        .as_sequence_mut()
+        .context("the generated profile has no patches")?
+    {
+        if !patch["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("/buildpacks/buildpacks"))
+        {
+            continue;
+        }
+        let values: Vec<&mut Value> = match &mut patch["value"] {
+            Value::Sequence(list) => list.iter_mut().collect(),
+            v => vec![v],
+        };
+        for v in values {
+            if v.as_str()
+                .is_some_and(|r| r.contains("/skaffold-filesync:"))
+            {
+                *v = local.clone().into();
+                replaced += 1;
+            }
+        }
+    }
+    anyhow::ensure!(
+        replaced > 0,
+        "the generated profile adds no skaffold-filesync buildpack to the build"
+    );
+    Ok(())
 }
 
 /// The name of the one Pod among the manifests `manifests.rawYaml` lists.

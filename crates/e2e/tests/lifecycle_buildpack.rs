@@ -139,7 +139,7 @@ fn dev_image_has_shims_our_default_process_and_the_original_web() {
         .expect("web process kept");
     assert_eq!(web["command"][0], "node", "web stays unwrapped: {web}");
     assert_eq!(web["buildpackID"], "e2e/procfile", "{web}");
-    for t in ["filesync", "tar", "rm"] {
+    for t in ["filesync", "tar", "rm", "filesync-sync-done"] {
         assert!(
             procs.iter().any(|p| p["type"] == t),
             "process {t} missing: {build}"
@@ -151,6 +151,7 @@ fn dev_image_has_shims_our_default_process_and_the_original_web() {
         "cnb/process/tar",
         "cnb/process/rm",
         "cnb/process/filesync",
+        "cnb/process/filesync-sync-done",
         "cnb/process/web",
     ] {
         assert!(

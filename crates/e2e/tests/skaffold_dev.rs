@@ -19,13 +19,10 @@
 
 mod common;
 
-use filesync_e2e::builder::Stack;
-use filesync_e2e::http::{get, wait_for};
-use filesync_e2e::skaffold_dev::{Deployer, Mode, SkaffoldDev};
-use std::time::Duration;
+use filesync_e2e::skaffold_dev::{Deployer, Mode};
 
 mod skaffold_dev {
-    use super::common::{run, FIRST_BUILD, GO, JAVA, NODE, PHP, PYTHON, STATIC, TO_SYNC};
+    use super::common::{edit_and_delete_in_one_save, run, GO, JAVA, NODE, PHP, PYTHON, STATIC};
     use super::*;
 
     /// One save that edits a file and deletes another. Skaffold copies,
@@ -35,50 +32,11 @@ mod skaffold_dev {
     /// the app's own start record, not from our log) saw the file deleted.
     #[test]
     fn node_edit_and_delete_in_one_save_ends_on_the_final_files() {
-        let dev = SkaffoldDev::start("node", Mode::Generated, Stack::Base).unwrap();
-        let up = wait_for(dev.port, "/", FIRST_BUILD, |s, b| {
-            s == 200 && b.contains("Node.js v1")
-        });
-        assert!(up.is_ok(), "never served v1: {up:?}\n{}", dev.log());
-        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
-            .unwrap();
-        let starts = || get(dev.port, "/starts").map(|r| r.1).unwrap_or_default();
-        let before = starts().lines().count();
-        assert_eq!(before, 1, "one start so far: {}", starts());
-
-        let mark = dev.mark();
-        dev.write(
-            "lib/message.js",
-            "module.exports = \"Hello from Node.js, edited and deleted\";\n",
-        );
-        dev.remove("public/contact.html");
-        let synced = dev
-            .wait_line(mark, "Syncing 2 files", TO_SYNC)
-            .unwrap_or_else(|e| panic!("one batch of 2 files: {e:#}"));
-        dev.wait_line(synced.index, "Watching for changes", TO_SYNC)
-            .unwrap();
-        let settled = wait_for(dev.port, "/starts", Duration::from_secs(30), |s, b| {
-            s == 200
-                && b.lines()
-                    .last()
-                    .is_some_and(|l| l.contains("public=about.html") && !l.contains("contact"))
-        });
-        assert!(
-            settled.is_ok(),
-            "the last start must see contact.html deleted: {settled:?}\n{}",
-            dev.log()
-        );
-        let record = starts();
-        let restarts = record.lines().count() - before;
-        eprintln!(
-            "edit+delete in one save (docker deployer): {restarts} restart(s); starts:\n{record}"
-        );
+        let restarts = edit_and_delete_in_one_save(Deployer::Docker);
         assert!(
             (1..=2).contains(&restarts),
-            "at most two restarts for one save: {record}"
+            "at most two restarts for one save"
         );
-        assert!(get(dev.port, "/").unwrap().1.contains("edited and deleted"));
-        assert_eq!(get(dev.port, "/static/contact.html").unwrap().0, 404);
     }
 
     /// Bad input to the suite gets one line naming it, not a page of

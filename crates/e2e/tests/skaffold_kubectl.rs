@@ -12,7 +12,10 @@
 //! gives Skaffold's `Syncing 1 files` and is served, no rebuild; a deleted
 //! file is no longer served; a dependency-manifest change rebuilds and
 //! redeploys (the steps are tests/common's, shared with the docker suite).
-//! Then `examples/basic`, the seed's example as written: `skaffold run`,
+//! A save that edits one file and deletes another restarts the app exactly
+//! once, after the deletion: the generated profile's after-sync hook
+//! (`filesync-sync-done`) ends the batch (read from the app's own start
+//! record). Then `examples/basic`, the seed's example as written: `skaffold run`,
 //! `kubectl get pod example-basic` Running, `skaffold delete`, and
 //! `skaffold dev` syncing an edit into the Pod.
 //!
@@ -95,6 +98,12 @@ mod skaffold_kubectl {
         for case in CASES {
             each(case.example, &|| kubectl_case(case));
         }
+        each("node: edit and delete in one save", &|| {
+            // The after-sync hook ends the batch: one restart, after `rm`
+            // (the start record's last line saw the file deleted).
+            let restarts = common::edit_and_delete_in_one_save(Deployer::Kubectl);
+            assert_eq!(restarts, 1, "exactly one restart for the save");
+        });
         each("basic: skaffold run", &|| basic_run(cluster));
         each("basic: skaffold dev", &basic_dev);
 

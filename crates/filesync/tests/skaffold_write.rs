@@ -153,20 +153,12 @@ fn check_fails_until_written_and_plain_run_prints_a_diff_without_writing() {
 }
 
 #[test]
-fn explicit_buildpack_list_needs_a_reference_and_gets_it_appended() {
+fn an_explicit_buildpack_list_gets_the_buildpack_appended() {
     let (_dir, root) = project("plain.yaml");
     // The Node app lives in app/; this fixture's artifact has the default context `.`.
     for f in ["package.json", "index.js"] {
         fs::copy(root.join("app").join(f), root.join(f)).unwrap();
     }
-    let out = filesync(&root, &["--check"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("build.artifacts[0]") && err.contains("--buildpack"),
-        "{err}"
-    );
-
     let out = filesync(
         &root,
         &[
@@ -200,6 +192,81 @@ fn explicit_buildpack_list_needs_a_reference_and_gets_it_appended() {
     );
     // No `profiles` key before: one was appended at the end.
     assert!(text.starts_with(&fs::read_to_string(Path::new(FIXTURES).join("plain.yaml")).unwrap()));
+}
+
+/// Without a `buildpacks` list the builder's order runs (a stock Paketo
+/// builder has no skaffold-filesync): the profile keeps it with
+/// `from=builder` and appends the buildpack, by default the image this
+/// version is published as; `--buildpack builder` adds nothing.
+#[test]
+fn without_a_list_the_builders_order_is_kept_and_the_buildpack_appended() {
+    let (_dir, root) = project("commented.yaml");
+    assert!(filesync(&root, &["app", "--write"]).status.success());
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let patches = profile_patches(&text);
+    let list = patches
+        .iter()
+        .find(|p| p["path"] == "/build/artifacts/0/buildpacks/buildpacks")
+        .expect("a buildpacks list patch");
+    let want = format!(
+        "docker://ghcr.io/skaffold-filesync/skaffold-filesync:{}",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(list["value"][0], "from=builder");
+    assert_eq!(list["value"][1], want.as_str());
+
+    assert!(
+        filesync(&root, &["app", "--write", "--buildpack", "builder"])
+            .status
+            .success()
+    );
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    assert!(profile_patches(&text).iter().all(|p| !p["path"]
+        .as_str()
+        .unwrap()
+        .contains("buildpacks/buildpacks")));
+}
+
+/// Skaffold runs sync hooks with its Kubernetes deployers only: there the
+/// profile adds the after-sync hook (the image's `filesync-sync-done`
+/// process) and records it in the build env; with `deploy.docker` it adds
+/// neither, so no sync waits for a hook that never runs.
+#[test]
+fn the_after_sync_hook_is_added_only_where_skaffold_runs_hooks() {
+    let (_dir, root) = project("commented.yaml");
+    assert!(filesync(&root, &["app", "--write"]).status.success());
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let patches = profile_patches(&text);
+    let sync = patches
+        .iter()
+        .find(|p| p["path"] == "/build/artifacts/0/sync")
+        .unwrap();
+    assert_eq!(
+        sync["value"]["hooks"]["after"][0]["container"]["command"][0],
+        "filesync-sync-done"
+    );
+    assert!(patches
+        .iter()
+        .any(|p| p["value"] == "BP_FILESYNC_SYNC_HOOK=true"));
+
+    // The fixture deploys with kubectl; the same app on the docker deployer:
+    let docker = text.replacen("  kubectl: {}", "  docker:\n    images: [shop/web]", 1);
+    assert_ne!(docker, text);
+    fs::write(root.join("skaffold.yaml"), docker).unwrap();
+    let out = filesync(&root, &["app", "--write"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let patches = profile_patches(&text);
+    let sync = patches
+        .iter()
+        .find(|p| p["path"] == "/build/artifacts/0/sync")
+        .unwrap();
+    assert!(sync["value"].get("hooks").is_none(), "{text}");
+    assert!(!text.contains("BP_FILESYNC_SYNC_HOOK"), "{text}");
 }
 
 #[test]

@@ -21,6 +21,13 @@ use std::process::ExitCode;
 
 /// The destination of the app inside the image: CNB's default app dir.
 pub const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
+/// Where this version's buildpack image is published.
+pub const DEFAULT_BUILDPACK: &str = concat!(
+    "docker://ghcr.io/skaffold-filesync/skaffold-filesync:",
+    env!("CARGO_PKG_VERSION")
+);
+/// `--buildpack builder`: the builder includes the buildpack.
+const IN_BUILDER: &str = "builder";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,11 +44,12 @@ pub struct Args {
     /// Exit with status 1 when the file is not up to date (for CI).
     #[arg(long)]
     check: bool,
-    /// Buildpack reference to add to artifacts whose builder lacks the
-    /// filesync buildpack (e.g. `docker://REGISTRY/skaffold-filesync:TAG`).
-    /// Without it, the builder is assumed to include the buildpack.
-    #[arg(long, value_name = "REF")]
-    buildpack: Option<String>,
+    /// The skaffold-filesync buildpack the dev build adds to the builder's
+    /// buildpacks (`from=builder`, then REF), as pack takes it: an image
+    /// (`docker://REGISTRY/REPO:TAG`), a `.cnb` file or a directory.
+    /// `builder`: the builder already includes it, add nothing.
+    #[arg(long, value_name = "REF", default_value = DEFAULT_BUILDPACK)]
+    buildpack: String,
     /// Absolute app dir inside the image (CNB_APP_DIR of the build).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_IMAGE_APP_DIR)]
     image_app_dir: String,
@@ -65,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let old = std::fs::read_to_string(&file)
         .with_context(|| format!("--skaffold-file {}: cannot read", file.display()))?;
     let options = profile::Options {
-        buildpack: args.buildpack.clone(),
+        buildpack: (args.buildpack != IN_BUILDER).then(|| args.buildpack.clone()),
         image_app_dir: args.image_app_dir.clone(),
     };
     let new = update(&old, &file, &args.app_dir, &options)
@@ -128,7 +136,8 @@ pub fn update(
             continue;
         }
         covered += found.len();
-        let block = Some(profile::block(&found, options)?);
+        let hooks = profile::runs_sync_hooks(&value);
+        let block = Some(profile::block(&found, options, hooks)?);
         let body = splice::apply(doc.body, block.as_ref())?;
         splice::verify(doc.body, &body, block.as_ref()).with_context(|| {
             format!(

@@ -16,6 +16,10 @@
 //! app never serves a deleted file. With [`BatchEnd::Hook`] `tar` and `rm`
 //! only accumulate and `sync-done` (Skaffold's after-sync container hook)
 //! reloads once; 2 s after the last shim without a hook, it reloads anyway.
+//! The recorded mode is a starting point, corrected by what happens: a
+//! `sync-done` switches to hook mode (the hook runs, so later batches wait
+//! for it), a hook that never came switches back to shim mode (only that
+//! one batch waited).
 //! Changes that arrive without a shim are debounced.
 //!
 //! **Restarts.** The app is stopped with the stop signal, then SIGKILL
@@ -424,6 +428,14 @@ impl Policy {
     }
 
     fn sync_done(&mut self, now: Instant, id: u64, out: &mut Out) {
+        if self.s.batch_end == BatchEnd::Shim {
+            // Skaffold runs the after-sync hook: from the next batch on,
+            // `tar` and `rm` wait for it and the batch reloads once.
+            out.push(Action::Log(
+                "after-sync hook seen: from now on a sync reloads once, when the hook runs".into(),
+            ));
+            self.s.batch_end = BatchEnd::Hook;
+        }
         if self.shutdown.is_some() {
             out.push(Action::Reply(id));
             return;
@@ -763,10 +775,17 @@ impl Policy {
             Timer::Reload => {
                 if self.reload_at.is_some_and(|t| now >= t) && self.shims.is_empty() {
                     if self.awaiting_hook {
+                        // The hook was expected but did not come (a
+                        // deployer that runs no sync hooks, or an image
+                        // built with the hook's setting but run another
+                        // way): stop waiting for it from now on, so only
+                        // this one batch was late.
                         out.push(Action::Log(format!(
-                            "no sync-done within {} s of the last shim: reloading without it",
+                            "no sync-done within {} s of the last shim: reloading without it; \
+                             from now on each sync reloads at once",
                             HOOK_FALLBACK.as_secs()
                         )));
+                        self.s.batch_end = BatchEnd::Shim;
                     }
                     self.reload(now, out);
                 }
@@ -1076,6 +1095,46 @@ mod tests {
             .logs()
             .iter()
             .any(|l| l.contains("no sync-done within 2 s")));
+    }
+
+    #[test]
+    fn a_sync_done_in_shim_mode_makes_later_batches_wait_for_the_hook() {
+        // No hook recorded at build time, but Skaffold runs one (kubectl
+        // deployer): the first batch reloads after each shim, the next
+        // reloads once, at `sync-done`.
+        let mut s = Sim::restart();
+        let out = s.sync(1, 1, Tool::Tar);
+        assert!(has(&out, &TERM), "shim mode: tar reloads at once");
+        s.exited(0);
+        s.feed(Event::SyncDone(2));
+        assert!(s
+            .logs()
+            .iter()
+            .any(|l| l.starts_with("after-sync hook seen")));
+        let starts = s.count(&Action::StartApp);
+        let out = s.sync(3, 1, Tool::Tar);
+        assert!(!has(&out, &TERM), "now tar waits for the hook: {out:?}");
+        let out = s.sync(4, 1, Tool::Rm);
+        assert!(!has(&out, &TERM), "and so does rm: {out:?}");
+        assert!(has(&s.feed(Event::SyncDone(5)), &TERM));
+        s.exited(0);
+        assert_eq!(s.count(&Action::StartApp), starts + 1, "one restart");
+    }
+
+    #[test]
+    fn a_hook_that_never_comes_is_not_waited_for_again() {
+        // Recorded as hook mode, run where no hook runs (docker
+        // deployer): only the first batch waits the fallback.
+        let mut s = Sim::new(settings(Reload::Restart, BatchEnd::Hook));
+        s.sync(1, 1, Tool::Tar);
+        assert!(has(&s.advance(HOOK_FALLBACK), &TERM));
+        s.exited(0);
+        assert!(s
+            .logs()
+            .iter()
+            .any(|l| l.contains("from now on each sync reloads at once")));
+        let out = s.sync(2, 1, Tool::Tar);
+        assert!(has(&out, &TERM), "the next tar reloads at once: {out:?}");
     }
 
     #[test]

@@ -25,13 +25,30 @@ pub const BEGIN_MARK: &str =
     "# >>> filesync skaffold: generated, do not edit; regenerate with `filesync skaffold --write`";
 pub const END_MARK: &str = "# <<< filesync skaffold";
 
+/// Build-env variable that records that Skaffold runs the after-sync hook.
+pub const SYNC_HOOK: &str = "BP_FILESYNC_SYNC_HOOK";
+/// The process type the buildpack gives the image for the hook to run
+/// (a bare `filesync` would resolve to `/cnb/process/filesync`, the
+/// supervisor's own process type, first on the image's PATH).
+pub const SYNC_DONE_COMMAND: &str = "filesync-sync-done";
+
 /// Substring by which an entry of an artifact's `buildpacks` list is taken
 /// to be this project's buildpack.
 const BUILDPACK_NAME: &str = "skaffold-filesync";
 
 pub struct Options {
+    /// The buildpack's reference to add to the build (`None`: the builder
+    /// includes it, add nothing).
     pub buildpack: Option<String>,
     pub image_app_dir: String,
+}
+
+/// Whether Skaffold runs sync hooks for `doc`'s deploys: only `PodSyncer`
+/// (`pkg/skaffold/sync/sync.go`, every Kubernetes deployer) runs them; the
+/// docker deployer's `ContainerSyncer` (`sync/docker.go`) runs none. A
+/// config without `deploy` deploys with kubectl.
+pub fn runs_sync_hooks(doc: &serde_yaml::Value) -> bool {
+    doc.get("deploy").and_then(|d| d.get("docker")).is_none()
 }
 
 /// The profile as data (for verification) and as YAML text (one list item,
@@ -64,6 +81,26 @@ struct Patch {
 #[derive(Serialize)]
 struct Sync<'a> {
     manual: &'a [SyncRule],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hooks: Option<SyncHooks>,
+}
+
+/// `sync.hooks`: Skaffold runs `after` hooks once a batch's copies (`tar`)
+/// and deletions (`rm`) are both done, so the app reloads once per save,
+/// on the final files.
+#[derive(Serialize)]
+struct SyncHooks {
+    after: Vec<SyncHookItem>,
+}
+
+#[derive(Serialize)]
+struct SyncHookItem {
+    container: ContainerHook,
+}
+
+#[derive(Serialize)]
+struct ContainerHook {
+    command: Vec<&'static str>,
 }
 
 /// The plan (family, rules, reload action) the buildpack would decide for the artifact's context when built
@@ -83,7 +120,10 @@ fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync
         .with_context(|| format!("artifact {}: computing sync rules", artifact.image))
 }
 
-pub fn block(artifacts: &[Artifact], options: &Options) -> anyhow::Result<Block> {
+/// The profile for `artifacts`; `sync_hook`: Skaffold runs sync hooks for
+/// their deploys ([`runs_sync_hooks`]), so the profile adds the after-sync
+/// hook that ends each batch.
+pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyhow::Result<Block> {
     let mut patches = Vec::new();
     for artifact in artifacts {
         let base = format!("/build/artifacts/{}", artifact.index);
@@ -93,6 +133,13 @@ pub fn block(artifacts: &[Artifact], options: &Options) -> anyhow::Result<Block>
             path: format!("{base}/sync"),
             value: serde_yaml::to_value(Sync {
                 manual: &plan.rules,
+                hooks: sync_hook.then(|| SyncHooks {
+                    after: vec![SyncHookItem {
+                        container: ContainerHook {
+                            command: vec![SYNC_DONE_COMMAND],
+                        },
+                    }],
+                }),
             })?,
         });
         // The trigger, and for families whose Paketo build buildpack
@@ -101,6 +148,9 @@ pub fn block(artifacts: &[Artifact], options: &Options) -> anyhow::Result<Block>
         let mut env: Vec<String> = Vec::new();
         if artifact.env_var(TRIGGER).is_none() {
             env.push(format!("{TRIGGER}=true"));
+        }
+        if sync_hook && artifact.env_var(SYNC_HOOK).is_none() {
+            env.push(format!("{SYNC_HOOK}=true"));
         }
         if let Some(keep) = filesync_rules::family::keep_sources_env(plan.family) {
             let name = keep.split('=').next().unwrap_or(keep);
