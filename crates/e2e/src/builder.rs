@@ -126,7 +126,8 @@ impl Builders {
         let mut toml = format!(
             "description = \"skaffold-filesync test builder: {name} (stands in for Paketo's)\"\n\n"
         );
-        let filesync = Harness::get().buildpack_dir().to_path_buf();
+        // The released buildpackage itself (pack takes a `.cnb` as a uri).
+        let filesync = crate::release::Release::get().cnb();
         let mut uris: Vec<PathBuf> = Vec::new();
         for p in stack.providers() {
             uris.push(crate::providers::stage(p)?);
