@@ -180,14 +180,12 @@ fn release_published_buildpack_builds_with_pack() {
         .args(["--no-color", "--verbose"])
         .env("HOME", home.path())
         .env("DOCKER_HOST", &docker.host));
-    let inspect = build
-        .as_ref()
-        .map_err(|e| anyhow::anyhow!("{e:#}"))
-        .and_then(|_| {
-            run(docker
-                .cli()
-                .args(["inspect", "--format", "{{json .Config.Labels}}", &image]))
-        });
+    // Read before the image is removed, whatever happens after.
+    let inspect = build.is_ok().then(|| {
+        run(docker
+            .cli()
+            .args(["inspect", "--format", "{{json .Config.Labels}}", &image]))
+    });
     let _ = docker.cli().args(["rmi", "-f", &image]).output();
     let log = build.unwrap();
     let log = format!(
@@ -195,13 +193,12 @@ fn release_published_buildpack_builds_with_pack() {
         String::from_utf8_lossy(&log.stdout),
         String::from_utf8_lossy(&log.stderr)
     );
-    let bare = reference.as_str();
     // pack fetched the published image (`--verbose` names the source) and
     // found it identical to the copy the builder got from the released
     // .cnb: the same layer diffID, so the same bytes.
     assert!(
-        log.contains(&format!("Downloading buildpack from image: '{bare}'")),
-        "pack did not fetch {bare}:\n{log}"
+        log.contains(&format!("Downloading buildpack from image: '{reference}'")),
+        "pack did not fetch {reference}:\n{log}"
     );
     let version = release.version();
     assert!(
@@ -210,7 +207,7 @@ fn release_published_buildpack_builds_with_pack() {
         )),
         "the published buildpack differs from the builder's (the released .cnb):\n{log}"
     );
-    let labels = json(&inspect.unwrap().stdout);
+    let labels = json(&inspect.expect("pack build succeeded").unwrap().stdout);
     let ours = labels[filesync_runtime::config::LABEL]
         .as_str()
         .unwrap_or_else(|| {
