@@ -9,8 +9,10 @@ if ! command -v watchexec >/dev/null; then
   echo "==> installing watchexec from crates.io into .work/tools"
   cargo install watchexec-cli --locked --root "$PWD/.work/tools" -q
 fi
-echo "==> building the release runtime (as packaged: no registry client)"
-cargo build --release -q -p filesync --no-default-features
+echo "==> building the release runtime (as packaged: static, no registry client)"
+CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+  cargo build --release -q --target x86_64-unknown-linux-gnu -p filesync --no-default-features
 cargo build --release -q -p filesync-bench
-TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-gnu/release
-"$TARGET_DIR/filesync-bench" --filesync "$TARGET_DIR/filesync" --watchexec "$(command -v watchexec)" "$@"
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+"$TARGET_DIR/release/filesync-bench" --filesync "$TARGET_DIR/x86_64-unknown-linux-gnu/release/filesync" \
+  --watchexec "$(command -v watchexec)" "$@"

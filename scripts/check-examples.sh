@@ -14,7 +14,7 @@ if [ ${#examples[@]} -eq 0 ]; then
   exit 0
 fi
 cargo build -q -p filesync
-bin="${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/debug/filesync"
+bin="${CARGO_TARGET_DIR:-target}/debug/filesync"
 failed=0
 for dir in "${examples[@]}"; do
   dir="${dir%/}"

@@ -13,4 +13,4 @@ echo "==> building the demo (first time: a few minutes)"
 cargo build -q -p filesync-e2e --bin demo
 scripts/docker.sh start >/dev/null
 trap 'scripts/docker.sh stop' EXIT
-"${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/debug/demo" "$@"
+"${CARGO_TARGET_DIR:-target}/debug/demo" "$@"

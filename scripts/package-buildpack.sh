@@ -1,22 +1,58 @@
 #!/usr/bin/env bash
-# Packages the skaffold-filesync buildpack:
+# Assembles the skaffold-filesync buildpack directory:
 #   OUTDIR/skaffold-filesync/{buildpack.toml, bin/detect, bin/build, bin/filesync}
-#   OUTDIR/skaffold-filesync.cnb   (a tar of that directory)
 # bin/detect and bin/build are the libcnb buildpack binary (it dispatches on
 # argv[0]); bin/filesync is the runtime the buildpack installs in the image.
-# Both are static (glibc, crt-static: see .cargo/config.toml), so they run on
-# any run image, Paketo tiny included.
+# scripts/release.sh packages this directory with `pack buildpack package`
+# into the released .cnb; pack also takes the directory itself as a
+# `--buildpack` or a builder.toml `uri`.
+#
+# Both binaries are static (glibc with crt-static), so they run on any run
+# image, Paketo tiny included (no musl target here). The static build
+# belongs to packaging, not to the workspace: `cargo build` stays a normal
+# host build, and only these two builds get an explicit
+# `--target x86_64-unknown-linux-gnu` with crt-static for that target. With
+# an explicit --target, cargo applies target rustflags to the target's
+# artifacts only; build scripts and proc-macros stay dynamic (crt-static
+# breaks them).
 #   scripts/package-buildpack.sh [OUTDIR]     (default: target/buildpack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-target/buildpack}
+TRIPLE=x86_64-unknown-linux-gnu
 TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-REL=$TARGET_DIR/x86_64-unknown-linux-gnu/release
+REL=$TARGET_DIR/$TRIPLE/release
 
-echo "==> cargo build --release (static)"
-cargo build --release -q -p skaffold-filesync-buildpack
+# RUSTFLAGS (and CARGO_ENCODED_RUSTFLAGS) take precedence over per-target
+# rustflags in cargo, so with either set the binaries would silently lose
+# crt-static.
+if [ -n "${RUSTFLAGS:-}${CARGO_ENCODED_RUSTFLAGS:-}" ]; then
+  echo "package-buildpack: RUSTFLAGS or CARGO_ENCODED_RUSTFLAGS is set; cargo would then ignore" >&2
+  echo "  the static-linking flag for $TRIPLE. Unset it and run again." >&2
+  exit 1
+fi
+if [ "$(uname -s)/$(uname -m)" != "Linux/x86_64" ]; then
+  echo "package-buildpack: note: the image binaries are $TRIPLE; on $(uname -s)/$(uname -m)" >&2
+  echo "  this is a cross build (rustup target add $TRIPLE, and a linker for it)." >&2
+fi
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
+
+echo "==> cargo build --release --target $TRIPLE (static: crt-static)"
+cargo build --release -q --target "$TRIPLE" -p skaffold-filesync-buildpack
 # The runtime in the image needs no registry client (that is for `inspect`).
-cargo build --release -q -p filesync --no-default-features
+cargo build --release -q --target "$TRIPLE" -p filesync --no-default-features
+
+# A static executable has no program interpreter (PT_INTERP): nothing for
+# the run image's dynamic loader to resolve, whatever libc it has.
+for b in "$REL/skaffold-filesync-buildpack" "$REL/filesync"; do
+  if readelf -lW "$b" | grep -q 'INTERP'; then
+    echo "package-buildpack: $b is dynamically linked (it has a program interpreter):" >&2
+    readelf -lW "$b" | grep -A1 INTERP >&2 || true
+    echo "  it would not start on run images without glibc; check that nothing overrides" >&2
+    echo "  CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS (e.g. a .cargo/config.toml)." >&2
+    exit 1
+  fi
+done
 
 dir=$OUT/skaffold-filesync
 rm -rf "$dir"
@@ -25,14 +61,6 @@ cp crates/buildpack/buildpack.toml "$dir/"
 cp "$REL/skaffold-filesync-buildpack" "$dir/bin/build"
 ln -sf build "$dir/bin/detect"
 cp "$REL/filesync" "$dir/bin/filesync"
-for b in "$dir/bin/build" "$dir/bin/filesync"; do
-  if ! file "$b" | grep -q "static"; then
-    echo "error: $b is not statically linked" >&2
-    exit 1
-  fi
-done
-tar -C "$OUT" -cf "$OUT/skaffold-filesync.cnb" skaffold-filesync
-echo "==> packaged $dir"
+echo "==> assembled $dir"
 printf '    %-28s %s bytes\n' "bin/build (buildpack)" "$(stat -c %s "$dir/bin/build")" \
-  "bin/filesync (runtime)" "$(stat -c %s "$dir/bin/filesync")" \
-  "skaffold-filesync.cnb" "$(stat -c %s "$OUT/skaffold-filesync.cnb")"
+  "bin/filesync (runtime)" "$(stat -c %s "$dir/bin/filesync")"

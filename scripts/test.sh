@@ -27,8 +27,16 @@ stamp "cargo fmt --check"
 cargo fmt --all -- --check
 stamp "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e)"
+# (includes crates/e2e/tests/release.rs: scripts/release.sh, its .cnb,
+# binary and checksums, and a pack build with the published buildpack)
+stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e, release)"
 cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_
+stamp "cargo install --path crates/filesync on this checkout, no extra flags: a working filesync"
+install_root=$(mktemp -d)
+cargo install -q --path crates/filesync --root "$install_root"
+"$install_root/bin/filesync" --version | grep -qx "filesync $(cargo metadata --no-deps --format-version 1 |
+  jq -r '.packages[] | select(.name == "filesync") | .version')"
+rm -rf "$install_root"
 stamp "the Skaffold dev loop in real containers, every example (save-to-live medians printed)"
 cargo test -p filesync-e2e --test e2e_dev_loop -- --nocapture
 stamp "the real client: skaffold dev (docker deployer) on every example, generated and auto rules (save-to-live printed)"

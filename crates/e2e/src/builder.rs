@@ -104,13 +104,16 @@ impl Builders {
         &self.registry
     }
 
-    /// The skaffold-filesync buildpack as an image in the registry, the
-    /// reference a skaffold.yaml names it by (`docker://HOST/REPO:TAG`,
-    /// what `filesync skaffold --buildpack` takes): published on first use
-    /// with the real `pack buildpack package --publish`.
+    /// The released skaffold-filesync buildpack as an image in the
+    /// registry, the reference a skaffold.yaml names it by (what
+    /// `filesync skaffold --buildpack` takes): `scripts/release.sh
+    /// --publish` on first use. (`HOST:PORT/REPO:TAG` without `docker://`:
+    /// pack v0.40.6 parses a `docker://` locator whole, and a port then
+    /// makes it an unsupported URI.)
     pub fn buildpack_ref(&self) -> &str {
         self.buildpack.get_or_init(|| {
-            publish_buildpack(&self.registry)
+            crate::release::Release::get()
+                .publish(&self.registry)
                 .unwrap_or_else(|e| panic!("publishing the buildpack: {e:#}"))
         })
     }
@@ -152,7 +155,8 @@ impl Builders {
         }
         uris.push(crate::providers::stage("procfile")?);
         if with_filesync {
-            uris.push(Harness::get().buildpack_dir().to_path_buf());
+            // The released buildpackage itself (pack takes a `.cnb` as a uri).
+            uris.push(crate::release::Release::get().cnb());
         }
         for uri in &uris {
             toml += &format!("[[buildpacks]]\nuri = {:?}\n\n", uri.display().to_string());
@@ -188,31 +192,6 @@ impl Builders {
         .with_context(|| format!("builder.toml:\n{toml}"))?;
         Ok(reference)
     }
-}
-
-/// `pack buildpack package REGISTRY/skaffold-filesync:VERSION --publish`
-/// of the packaged buildpack.
-fn publish_buildpack(registry: &str) -> anyhow::Result<String> {
-    let dir = Harness::get().buildpack_dir();
-    let (id, version) = crate::lifecycle::buildpack_id(dir)?;
-    let image = format!("{registry}/{id}:{version}");
-    let tmp = tempfile::Builder::new()
-        .prefix("filesync-package-")
-        .tempdir()?;
-    let config = tmp.path().join("package.toml");
-    std::fs::write(
-        &config,
-        format!("[buildpack]\nuri = {:?}\n", dir.display().to_string()),
-    )?;
-    std::fs::create_dir_all(tmp.path().join("home"))?;
-    run(Command::new(tool("pack"))
-        .args(["buildpack", "package", &image, "--config"])
-        .arg(&config)
-        .args(["--publish", "--no-color", "--quiet"])
-        .env("HOME", tmp.path().join("home"))
-        .env("DOCKER_HOST", &crate::docker::Docker::get().host))
-    .with_context(|| format!("pack buildpack package {image} --publish"))?;
-    Ok(format!("docker://{image}"))
 }
 
 /// A lifecycle "release" directory for `pack builder create`:

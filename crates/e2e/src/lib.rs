@@ -23,6 +23,7 @@ pub mod image;
 pub mod lifecycle;
 pub mod providers;
 pub mod registry;
+pub mod release;
 pub mod skaffold_dev;
 pub mod skaffold_sync;
 pub mod tools;

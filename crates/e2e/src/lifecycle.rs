@@ -126,8 +126,8 @@ impl Harness {
         self.registry.host()
     }
 
-    /// The packaged skaffold-filesync buildpack directory.
-    /// Packaged on first use with `scripts/package-buildpack.sh`.
+    /// The packaged skaffold-filesync buildpack directory: the one the
+    /// release was packaged from, made on first use by `scripts/release.sh`.
     pub fn buildpack_dir(&self) -> &Path {
         self.buildpack_dir.get_or_init(|| {
             package_buildpack().unwrap_or_else(|e| panic!("packaging the buildpack: {e:#}"))
@@ -268,14 +268,13 @@ pub fn buildpack_id(dir: &Path) -> anyhow::Result<(String, String)> {
     }
 }
 
-/// Packages skaffold-filesync with the repository's own script.
+/// The skaffold-filesync buildpack directory `scripts/release.sh` packaged
+/// into the released `.cnb` (see [`crate::release`]).
 fn package_buildpack() -> anyhow::Result<PathBuf> {
-    let out = work_dir().join("e2e-buildpack");
-    crate::tools::script("package-buildpack.sh", &[&out.display().to_string()])?;
-    let dir = out.join("skaffold-filesync");
+    let dir = crate::release::Release::get().buildpack_dir();
     anyhow::ensure!(
         dir.join("buildpack.toml").is_file(),
-        "packaging produced no {}",
+        "the release has no buildpack directory {}",
         dir.display()
     );
     Ok(dir)

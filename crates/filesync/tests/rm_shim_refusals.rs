@@ -3,8 +3,9 @@
 //! nothing at all.
 //!
 //! These operands name the real `/` when they are not refused, so the real
-//! binary only ever runs inside a throwaway root: the static `filesync` is
-//! copied into a temp dir and run with `unshare --root=DIR --wd=/workspace`
+//! binary only ever runs inside a throwaway root: the released static
+//! `filesync` (`scripts/release.sh`, through the e2e harness; the host
+//! build is dynamic and would find no libc there) is copied into a temp dir and run with `unshare --root=DIR --wd=/workspace`
 //! (util-linux; chroot + chdir, no namespace needed as root). `/filesync`
 //! exists only inside that root, so the shim cannot run outside it, and
 //! every `Root` first proves the confinement works by removing a probe file
@@ -12,8 +13,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_filesync");
 
 /// A throwaway root: `/filesync`, `/canary`, `/workspace/{a.js,keep.txt}`.
 struct Root {
@@ -33,7 +32,11 @@ impl Root {
         ] {
             std::fs::write(root.path(f), f).unwrap();
         }
-        std::fs::copy(BIN, root.path("filesync")).unwrap();
+        std::fs::copy(
+            filesync_e2e::release::Release::get().binary(),
+            root.path("filesync"),
+        )
+        .unwrap();
         // Confinement check: must succeed, and must act on the temp root.
         let out = root.rm(&["/workspace/probe"]);
         assert!(

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -409,19 +409,4 @@ fn sync_done_without_a_supervisor_is_harmless() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-#[test]
-fn the_binary_is_static() {
-    let out = Command::new("ldd").arg(BIN).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        text.contains("not a dynamic executable") || text.contains("statically linked"),
-        "{text}"
-    );
-    let _: PathBuf = PathBuf::from(BIN);
 }
