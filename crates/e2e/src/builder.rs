@@ -31,15 +31,9 @@ pub enum Platform {
     /// 0.7–0.15, all that lifecycle v0.21.17 supports: from 0.9 on the
     /// lifecycle no longer writes the BOM into the image label Skaffold's
     /// auto sync reads, so rules come from `filesync skaffold --write`.
-    /// This builder stands for a stock Paketo builder: the providers only,
-    /// no skaffold-filesync (the generated profile adds it to the build,
-    /// `from=builder` and the buildpack's image, see
-    /// [`Builders::buildpack_ref`]).
     Current,
     /// 0.7–0.8 only: the BOM's `devmode.sync` reaches the
-    /// `io.buildpacks.build.metadata` label and Skaffold's auto sync. A
-    /// team's own builder that includes skaffold-filesync (optional, last
-    /// in every group), as auto sync without a profile needs.
+    /// `io.buildpacks.build.metadata` label and Skaffold's auto sync.
     Legacy,
 }
 
@@ -69,7 +63,6 @@ impl Stack {
 pub struct Builders {
     registry: String,
     made: Mutex<BTreeMap<(Stack, Platform), String>>,
-    buildpack: OnceLock<String>,
 }
 
 impl Builders {
@@ -96,26 +89,11 @@ impl Builders {
         Ok(Builders {
             registry,
             made: Mutex::new(BTreeMap::new()),
-            buildpack: OnceLock::new(),
         })
     }
 
     pub fn registry(&self) -> &str {
         &self.registry
-    }
-
-    /// The released skaffold-filesync buildpack as an image in the
-    /// registry, the reference a skaffold.yaml names it by (what
-    /// `filesync skaffold --buildpack` takes): `scripts/release.sh
-    /// --publish` on first use. (`HOST:PORT/REPO:TAG` without `docker://`:
-    /// pack v0.40.6 parses a `docker://` locator whole, and a port then
-    /// makes it an unsupported URI.)
-    pub fn buildpack_ref(&self) -> &str {
-        self.buildpack.get_or_init(|| {
-            crate::release::Release::get()
-                .publish(&self.registry)
-                .unwrap_or_else(|e| panic!("publishing the buildpack: {e:#}"))
-        })
     }
 
     /// The reference of the builder for `stack` and `platform`, made (and
@@ -148,16 +126,17 @@ impl Builders {
         let mut toml = format!(
             "description = \"skaffold-filesync test builder: {name} (stands in for Paketo's)\"\n\n"
         );
-        let with_filesync = platform == Platform::Legacy;
         let mut uris: Vec<PathBuf> = Vec::new();
         for p in stack.providers() {
             uris.push(crate::providers::stage(p)?);
         }
         uris.push(crate::providers::stage("procfile")?);
-        if with_filesync {
-            // The released buildpackage itself (pack takes a `.cnb` as a uri).
-            uris.push(crate::release::Release::get().cnb());
-        }
+        // The released buildpackage itself (pack takes a `.cnb` as a uri).
+        // Paketo's builders lack it; a builder that includes it (optional,
+        // last in every group) is what Skaffold needs: a buildpack added
+        // per artifact makes pack use its five-phase flow, which fails
+        // under Skaffold with a non-root build user (docs/user-guide.md).
+        uris.push(crate::release::Release::get().cnb());
         for uri in &uris {
             toml += &format!("[[buildpacks]]\nuri = {:?}\n\n", uri.display().to_string());
         }
@@ -165,12 +144,9 @@ impl Builders {
             let (id, _) = crate::lifecycle::buildpack_id(&crate::providers::stage(p)?)?;
             toml += &format!(
                 "[[order]]\n[[order.group]]\nid = \"{id}\"\n\
-                 [[order.group]]\nid = \"e2e/procfile\"\noptional = true\n"
+                 [[order.group]]\nid = \"e2e/procfile\"\noptional = true\n\
+                 [[order.group]]\nid = \"skaffold-filesync\"\noptional = true\n\n"
             );
-            if with_filesync {
-                toml += "[[order.group]]\nid = \"skaffold-filesync\"\noptional = true\n";
-            }
-            toml += "\n";
         }
         toml += &format!(
             "[build]\nimage = \"{r}/stack/build:latest\"\n\n\

@@ -1,5 +1,6 @@
 //! A real OCI registry (Debian's `docker-registry`) on 127.0.0.1, storage
-//! in a temp dir, stopped when dropped.
+//! in a temp dir; stopped, and its storage removed, when dropped or when
+//! the test process that started it is gone.
 
 use crate::tools::tool;
 use anyhow::{bail, Context};
@@ -8,33 +9,41 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Registry {
+    /// The watchdog shell (see [`Registry::start`]).
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
 }
 
 impl Registry {
     pub fn start() -> anyhow::Result<Registry> {
-        let dir = tempfile::tempdir()?;
+        // Removed by the watchdog, not by a TempDir: the harness's registry
+        // lives in a static, which is never dropped (each test process
+        // left its images, hundreds of MB, in /tmp).
+        let dir = tempfile::Builder::new()
+            .prefix("filesync-registry-")
+            .tempdir()?
+            .keep();
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let config = dir.path().join("config.yml");
+        let config = dir.join("config.yml");
         std::fs::write(
             &config,
             format!(
                 "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
                  http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
-                dir.path().join("data").display()
+                dir.join("data").display()
             ),
         )?;
         // The harness keeps one registry for the whole test process (in a
-        // static, never dropped): a watchdog shell stops it when the process
-        // that started it is gone, so no registry outlives its tests.
+        // static, never dropped): a watchdog shell stops it and removes its
+        // storage when the process that started it is gone (or on TERM,
+        // from Drop), so no registry outlives its tests.
         let watchdog = format!(
             "{registry} serve {config} >/dev/null 2>&1 & r=$!; \
-             trap 'kill $r 2>/dev/null' EXIT TERM; \
+             trap 'kill $r 2>/dev/null; wait $r; rm -rf {dir}' EXIT; trap 'exit 0' TERM; \
              while kill -0 {parent} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done",
             registry = tool("docker-registry").display(),
             config = config.display(),
+            dir = dir.display(),
             parent = std::process::id(),
         );
         let child = Command::new("sh")
@@ -43,11 +52,7 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .context("starting docker-registry")?;
-        let registry = Registry {
-            child,
-            port,
-            _dir: dir,
-        };
+        let registry = Registry { child, port };
         let deadline = Instant::now() + Duration::from_secs(15);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -67,7 +72,11 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // TERM, not SIGKILL: the watchdog's trap stops the registry and
+        // removes the storage.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }

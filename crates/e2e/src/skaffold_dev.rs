@@ -213,6 +213,9 @@ fn path_with_kubectl() -> std::ffi::OsString {
 struct Output {
     lines: Mutex<Vec<(Instant, String)>>,
     grew: Condvar,
+    /// Streams (stdout, stderr) that reached their end: both closed means
+    /// Skaffold exited.
+    closed: std::sync::atomic::AtomicUsize,
 }
 
 /// A line of Skaffold's output that a test waited for.
@@ -283,6 +286,10 @@ impl SkaffoldDev {
                         .push((Instant::now(), line));
                     output.grew.notify_all();
                 }
+                output
+                    .closed
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                output.grew.notify_all();
             });
         }
         Ok(SkaffoldDev {
@@ -292,6 +299,42 @@ impl SkaffoldDev {
             child: Some(child),
             output,
         })
+    }
+
+    /// Waits until the app answers `path` as `want` says (the first build
+    /// and deploy), or fails at once when Skaffold gives up (its first
+    /// build or deploy failed: `exiting dev mode because first … failed`)
+    /// instead of waiting out `timeout`.
+    pub fn wait_up(
+        &self,
+        path: &str,
+        timeout: Duration,
+        want: impl Fn(u16, &str) -> bool,
+    ) -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        let mut last = String::from("no response");
+        while start.elapsed() < timeout {
+            match crate::http::get(self.port, path) {
+                Ok((status, body)) if want(status, &body) => return Ok(start.elapsed()),
+                Ok((status, body)) => last = format!("{status} {body:?}"),
+                Err(e) => last = e.to_string(),
+            }
+            if let Some(line) = self
+                .lines_from(0)
+                .into_iter()
+                .find(|l| l.contains("exiting dev mode because"))
+            {
+                bail!("skaffold dev gave up: {line}\n{}", self.log());
+            }
+            if self.output.closed.load(std::sync::atomic::Ordering::SeqCst) == 2 {
+                bail!("skaffold dev exited before {path} answered\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bail!(
+            "{path} did not answer as expected within {timeout:?} (last: {last})\n{}",
+            self.log()
+        )
     }
 
     /// The developer's copy of the example (Skaffold's artifact context).
@@ -649,11 +692,8 @@ fn rewrite_skaffold_yaml(
             top.remove("profiles");
             false
         }
-        (Mode::Generated, Deployer::Kubectl) => {
-            // As shipped, but with the buildpack from our registry.
-            local_buildpack_in_profile(&mut doc)?;
-            false
-        }
+        // As shipped.
+        (Mode::Generated, Deployer::Kubectl) => false,
         (Mode::Generated, Deployer::Docker) => {
             // The example ships a profile for its kubectl deploys (with the
             // after-sync hook, which the docker deployer never runs): a
@@ -673,8 +713,7 @@ fn rewrite_skaffold_yaml(
             Command::new(filesync)
                 .arg("skaffold")
                 .arg(ctx)
-                .arg("--write")
-                .args(["--buildpack", Builders::get().buildpack_ref()]),
+                .arg("--write"),
         )
         .context("filesync skaffold --write for the docker deployer")?;
     }
@@ -683,47 +722,6 @@ fn rewrite_skaffold_yaml(
 
 /// The profile `filesync skaffold --write` generates.
 const GENERATED_PROFILE: &str = "filesync";
-
-/// In the shipped profile, the buildpack's published reference (which
-/// this machine cannot pull) becomes the same buildpack in the registry
-/// on 127.0.0.1. The example must name it: a stock Paketo builder has no
-/// skaffold-filesync, so a profile without it would build without us.
-fn local_buildpack_in_profile(doc: &mut Value) -> anyhow::Result<()> {
-    let local = Builders::get().buildpack_ref().to_string();
-    let profile = doc["profiles"]
-        .as_sequence_mut()
-        .and_then(|l| l.iter_mut().find(|p| p["name"] == GENERATED_PROFILE))
-        .context("the example's skaffold.yaml has no generated `filesync` profile")?;
-    let mut replaced = 0;
-    for patch in profile["patches"]
-        .as_sequence_mut()
-        .context("the generated profile has no patches")?
-    {
-        if !patch["path"]
-            .as_str()
-            .is_some_and(|p| p.contains("/buildpacks/buildpacks"))
-        {
-            continue;
-        }
-        let values: Vec<&mut Value> = match &mut patch["value"] {
-            Value::Sequence(list) => list.iter_mut().collect(),
-            v => vec![v],
-        };
-        for v in values {
-            if v.as_str()
-                .is_some_and(|r| r.contains("/skaffold-filesync:"))
-            {
-                *v = local.clone().into();
-                replaced += 1;
-            }
-        }
-    }
-    anyhow::ensure!(
-        replaced > 0,
-        "the generated profile adds no skaffold-filesync buildpack to the build"
-    );
-    Ok(())
-}
 
 /// The name of the one Pod among the manifests `manifests.rawYaml` lists.
 fn manifest_pod(ctx: &Path, doc: &Value) -> anyhow::Result<String> {

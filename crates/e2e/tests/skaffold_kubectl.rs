@@ -227,10 +227,11 @@ mod skaffold_kubectl {
         let started = Instant::now();
         let dev = SkaffoldDev::start_with("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
             .unwrap_or_else(|e| panic!("{e:#}"));
-        let up = wait_for(dev.port, "/", FIRST_BUILD, |s, b| {
+        if let Err(e) = dev.wait_up("/", FIRST_BUILD, |s, b| {
             s == 200 && b.contains("example-basic v1")
-        });
-        assert!(up.is_ok(), "never served v1: {up:?}\n{}", dev.log());
+        }) {
+            panic!("never served v1: {e:#}");
+        }
         dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
             .unwrap();
         eprintln!(

@@ -152,6 +152,9 @@ fn check_fails_until_written_and_plain_run_prints_a_diff_without_writing() {
     );
 }
 
+/// An explicit `buildpacks` list replaces the builder's order: the
+/// buildpack's id is appended (pack resolves it from the builder, which
+/// includes it), or `--buildpack REF` when given.
 #[test]
 fn an_explicit_buildpack_list_gets_the_buildpack_appended() {
     let (_dir, root) = project("plain.yaml");
@@ -159,72 +162,71 @@ fn an_explicit_buildpack_list_gets_the_buildpack_appended() {
     for f in ["package.json", "index.js"] {
         fs::copy(root.join("app").join(f), root.join(f)).unwrap();
     }
-    let out = filesync(
-        &root,
-        &[
+    let appended = |args: &[&str]| {
+        let out = filesync(&root, args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+        // No `profiles` key before: one was appended at the end.
+        assert!(
+            text.starts_with(&fs::read_to_string(Path::new(FIXTURES).join("plain.yaml")).unwrap())
+        );
+        let patches = profile_patches(&text);
+        let paths: Vec<&str> = patches
+            .iter()
+            .map(|p| p["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/build/artifacts/0/sync",
+                "/build/artifacts/0/buildpacks/env",
+                "/build/artifacts/0/buildpacks/buildpacks/-"
+            ]
+        );
+        patches[2]["value"].as_str().unwrap().to_string()
+    };
+    assert_eq!(appended(&["--write"]), "skaffold-filesync");
+    assert_eq!(
+        appended(&[
             "--write",
             "--buildpack",
-            "docker://127.0.0.1:5000/skaffold-filesync:dev",
-        ],
+            "127.0.0.1:5000/skaffold-filesync:dev"
+        ]),
+        "127.0.0.1:5000/skaffold-filesync:dev"
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
-    let patches = profile_patches(&text);
-    let paths: Vec<&str> = patches
-        .iter()
-        .map(|p| p["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        paths,
-        [
-            "/build/artifacts/0/sync",
-            "/build/artifacts/0/buildpacks/env",
-            "/build/artifacts/0/buildpacks/buildpacks/-"
-        ]
-    );
-    assert_eq!(
-        patches[2]["value"],
-        "docker://127.0.0.1:5000/skaffold-filesync:dev"
-    );
-    // No `profiles` key before: one was appended at the end.
-    assert!(text.starts_with(&fs::read_to_string(Path::new(FIXTURES).join("plain.yaml")).unwrap()));
 }
 
-/// Without a `buildpacks` list the builder's order runs (a stock Paketo
-/// builder has no skaffold-filesync): the profile keeps it with
-/// `from=builder` and appends the buildpack, by default the image this
-/// version is published as; `--buildpack builder` adds nothing.
+/// Without a list the builder's order runs and includes the buildpack:
+/// nothing is added; `--buildpack REF` keeps the builder's order with
+/// `from=builder` and appends REF.
 #[test]
-fn without_a_list_the_builders_order_is_kept_and_the_buildpack_appended() {
+fn without_a_list_the_buildpack_is_the_builders_or_appended_from_ref() {
     let (_dir, root) = project("commented.yaml");
     assert!(filesync(&root, &["app", "--write"]).status.success());
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    assert!(profile_patches(&text).iter().all(|p| !p["path"]
+        .as_str()
+        .unwrap()
+        .contains("buildpacks/buildpacks")));
+
+    let reference = "docker://registry.example/skaffold-filesync:0.1.0";
+    assert!(
+        filesync(&root, &["app", "--write", "--buildpack", reference])
+            .status
+            .success()
+    );
     let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
     let patches = profile_patches(&text);
     let list = patches
         .iter()
         .find(|p| p["path"] == "/build/artifacts/0/buildpacks/buildpacks")
         .expect("a buildpacks list patch");
-    let want = format!(
-        "docker://ghcr.io/skaffold-filesync/skaffold-filesync:{}",
-        env!("CARGO_PKG_VERSION")
-    );
     assert_eq!(list["value"][0], "from=builder");
-    assert_eq!(list["value"][1], want.as_str());
-
-    assert!(
-        filesync(&root, &["app", "--write", "--buildpack", "builder"])
-            .status
-            .success()
-    );
-    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
-    assert!(profile_patches(&text).iter().all(|p| !p["path"]
-        .as_str()
-        .unwrap()
-        .contains("buildpacks/buildpacks")));
+    assert_eq!(list["value"][1], reference);
 }
 
 /// Skaffold runs sync hooks with its Kubernetes deployers only: there the

@@ -62,15 +62,12 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
     let started = Instant::now();
     let dev = SkaffoldDev::start_with(case.example, mode, case.stack, deployer)
         .unwrap_or_else(|e| panic!("{label}: {e:#}"));
-    let up = wait_for(dev.port, case.page, FIRST_BUILD, |s, b| {
+    let up = dev.wait_up(case.page, FIRST_BUILD, |s, b| {
         s == 200 && b.contains(case.first)
     });
-    assert!(
-        up.is_ok(),
-        "{label}: never served {:?}: {up:?}\n{}",
-        case.first,
-        dev.log()
-    );
+    if let Err(e) = up {
+        panic!("{label}: never served {:?}: {e:#}", case.first);
+    }
     eprintln!(
         "{label}: first build and deploy served after {} s",
         started.elapsed().as_secs()
@@ -325,10 +322,11 @@ pub const CASES: [&Case; 6] = [&NODE, &PYTHON, &PHP, &STATIC, &GO, &JAVA];
 pub fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
     let dev = SkaffoldDev::start_with("node", Mode::Generated, Stack::Base, deployer)
         .unwrap_or_else(|e| panic!("{e:#}"));
-    let up = wait_for(dev.port, "/", FIRST_BUILD, |s, b| {
+    if let Err(e) = dev.wait_up("/", FIRST_BUILD, |s, b| {
         s == 200 && b.contains("Node.js v1")
-    });
-    assert!(up.is_ok(), "never served v1: {up:?}\n{}", dev.log());
+    }) {
+        panic!("never served v1: {e:#}");
+    }
     dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
         .unwrap();
     let starts = || get(dev.port, "/starts").map(|r| r.1).unwrap_or_default();

@@ -21,13 +21,6 @@ use std::process::ExitCode;
 
 /// The destination of the app inside the image: CNB's default app dir.
 pub const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
-/// Where this version's buildpack image is published.
-pub const DEFAULT_BUILDPACK: &str = concat!(
-    "docker://ghcr.io/skaffold-filesync/skaffold-filesync:",
-    env!("CARGO_PKG_VERSION")
-);
-/// `--buildpack builder`: the builder includes the buildpack.
-const IN_BUILDER: &str = "builder";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,12 +37,16 @@ pub struct Args {
     /// Exit with status 1 when the file is not up to date (for CI).
     #[arg(long)]
     check: bool,
-    /// The skaffold-filesync buildpack the dev build adds to the builder's
-    /// buildpacks (`from=builder`, then REF), as pack takes it: an image
-    /// (`docker://REGISTRY/REPO:TAG`), a `.cnb` file or a directory.
-    /// `builder`: the builder already includes it, add nothing.
-    #[arg(long, value_name = "REF", default_value = DEFAULT_BUILDPACK)]
-    buildpack: String,
+    /// Add the buildpack from REF (`from=builder`, then REF, as pack takes
+    /// it: an image, a `.cnb` file, a directory) instead of using the one
+    /// the builder includes. Under Skaffold v2.24 this fails with every
+    /// builder whose build user is not root (all of Paketo's): a buildpack
+    /// the builder lacks makes pack use its five-phase flow, and with the
+    /// `-uid 0` Skaffold gives it the detector cannot write
+    /// /layers/group.toml (Skaffold issue #9712). Without it the builder
+    /// must include skaffold-filesync (docs/user-guide.md).
+    #[arg(long, value_name = "REF")]
+    buildpack: Option<String>,
     /// Absolute app dir inside the image (CNB_APP_DIR of the build).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_IMAGE_APP_DIR)]
     image_app_dir: String,
@@ -73,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let old = std::fs::read_to_string(&file)
         .with_context(|| format!("--skaffold-file {}: cannot read", file.display()))?;
     let options = profile::Options {
-        buildpack: (args.buildpack != IN_BUILDER).then(|| args.buildpack.clone()),
+        buildpack: args.buildpack.clone(),
         image_app_dir: args.image_app_dir.clone(),
     };
     let new = update(&old, &file, &args.app_dir, &options)

@@ -12,7 +12,7 @@
 //! destinations.
 
 use super::artifacts::Artifact;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use filesync_rules::{Overrides, SyncRule};
 use serde::Serialize;
 
@@ -195,9 +195,11 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
 }
 
 /// An explicit `buildpacks` list replaces the builder's order, so ours must
-/// be in it; without a list the builder's order runs, which includes ours
-/// unless the user names a buildpack to add (`from=builder` keeps the
-/// builder's groups and appends it to each, as pack does).
+/// be in it: by its id, which pack resolves from the builder (no download,
+/// so pack keeps its one-container creator flow), or REF when given.
+/// Without a list the builder's order runs, which includes ours, unless
+/// the user names a buildpack to add (`from=builder` keeps the builder's
+/// groups and appends REF to each, as pack does).
 fn buildpack_patch(
     artifact: &Artifact,
     base: &str,
@@ -209,16 +211,11 @@ fn buildpack_patch(
     };
     Ok(match (&artifact.buildpacks, reference) {
         (Some(list), _) if listed(list) => None,
-        (Some(_), Some(r)) => Some(Patch {
+        (Some(_), r) => Some(Patch {
             op: "add",
             path: format!("{base}/buildpacks/buildpacks/-"),
-            value: r.into(),
+            value: r.unwrap_or(BUILDPACK_NAME).into(),
         }),
-        (Some(_), None) => bail!(
-            "build.artifacts[{}] ({}) lists buildpacks without {BUILDPACK_NAME}; pass --buildpack REF to add it",
-            artifact.index,
-            artifact.image
-        ),
         (None, Some(r)) => Some(Patch {
             op: "add",
             path: format!("{base}/buildpacks/buildpacks"),
