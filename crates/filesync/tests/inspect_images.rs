@@ -207,8 +207,22 @@ fn the_same_rules_from_an_oci_layout_a_docker_save_tarball_and_a_registry() {
         "{text}"
     );
 
-    let out = inspect(&[&format!("127.0.0.1:{}/apps/missing:dev", registry.port)]);
-    assert_one_line_error(&out, "HTTP 404");
+    // Not in the daemon (none at DOCKER_HOST here) nor in the registry:
+    // one line naming both.
+    let missing = format!("127.0.0.1:{}/apps/missing:dev", registry.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["inspect", &missing])
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/no.sock", dir.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "in neither the Docker daemon nor a registry");
+    assert_one_line_error(&out, "no Docker daemon at unix://");
+    assert_one_line_error(&out, "MANIFEST_UNKNOWN");
+    let out = inspect(&[&format!("docker://{missing}")]);
+    assert_one_line_error(&out, "MANIFEST_UNKNOWN (manifest unknown): no such image");
 }
 
 #[test]
@@ -332,4 +346,145 @@ fn a_registry_with_credentials_reads_them_from_the_docker_config() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["filesync"]["devmode.sync"], rules());
+}
+
+/// A registry on 127.0.0.1 with htpasswd basic auth (`filesync:secret`)
+/// holding `private:dev`.
+fn private_registry(dir: &Path) -> (Registry, String) {
+    let htpasswd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/inspect/htpasswd"
+    );
+    let registry = start_registry_with(&format!(
+        "auth:\n  htpasswd:\n    realm: test\n    path: {htpasswd}\n"
+    ));
+    let host = format!("127.0.0.1:{}", registry.port);
+    let oci = oci_image(&dir.join("layout"), &full_labels(), "/cnb/process/web");
+    run(Command::new("skopeo").args([
+        "copy",
+        "--insecure-policy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        "filesync:secret",
+        &oci,
+        &format!("docker://{host}/private:dev"),
+    ]));
+    (registry, host)
+}
+
+/// `docker-credential-NAME` in `bin`: records each call (`ARGS STDIN`) in
+/// `bin/NAME.calls` and answers as a helper does: `user:secret` as
+/// Username/Secret, or the "not found" failure when `answer` is None.
+fn credential_helper(bin: &Path, name: &str, answer: Option<(&str, &str)>) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let calls = bin.join(format!("{name}.calls"));
+    let reply = match answer {
+        Some((user, secret)) => format!(
+            "printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{secret}\"}}' \"$server\""
+        ),
+        None => "echo 'credentials not found in native keychain'; exit 1".to_string(),
+    };
+    let script = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nserver=$(cat)\necho \"$* $server\" >> {calls}\n{reply}\n",
+            calls = calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    calls
+}
+
+/// `filesync inspect IMAGE --json` with `config` as the Docker config file,
+/// the helpers in `bin` first on PATH, and no Docker daemon.
+fn inspect_with(dir: &Path, image: &str, config: &Value) -> Output {
+    let docker_config = dir.join("docker-config");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(docker_config.join("config.json"), config.to_string()).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new(env!("CARGO_BIN_EXE_filesync"))
+        .args(["inspect", image, "--json"])
+        .env("DOCKER_CONFIG", &docker_config)
+        .env("PATH", path)
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/no-daemon.sock", dir.display()),
+        )
+        .output()
+        .unwrap()
+}
+
+fn calls(log: &Path) -> String {
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+#[test]
+fn credential_helpers_named_by_creds_store_and_cred_helpers_are_run() {
+    require(&["umoci", "skopeo", "docker-registry"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (_registry, host) = private_registry(dir.path());
+    let image = format!("{host}/private:dev");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let good = credential_helper(&bin, "good", Some(("filesync", "secret")));
+    let wrong = credential_helper(&bin, "wrong", Some(("filesync", "not-the-secret")));
+    let empty = credential_helper(&bin, "empty", None);
+
+    // credsStore: the helper is asked for the registry's host and port.
+    let out = inspect_with(dir.path(), &image, &json!({"credsStore": "good"}));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["filesync"]["devmode.sync"], rules());
+    assert_eq!(calls(&good), format!("get {host}\n"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("read from registry {host}")),
+        "{said}"
+    );
+
+    // credHelpers for this host wins over credsStore: its wrong secret is
+    // refused, and the store is not asked.
+    let out = inspect_with(
+        dir.path(),
+        &image,
+        &json!({"credsStore": "good", "credHelpers": {host.clone(): "wrong"}}),
+    );
+    assert_one_line_error(&out, "refused the credentials");
+    assert_one_line_error(&out, "docker-credential-wrong (credHelpers");
+    assert_eq!(calls(&wrong), format!("get {host}\n"));
+    assert_eq!(calls(&good).lines().count(), 1, "{}", calls(&good));
+
+    // A helper for another registry is not asked; the store is.
+    let out = inspect_with(
+        dir.path(),
+        &image,
+        &json!({"credsStore": "good", "credHelpers": {"ghcr.io": "wrong"}}),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(calls(&wrong).lines().count(), 1);
+    assert_eq!(calls(&good).lines().count(), 2);
+
+    // A helper that has nothing for the registry: an anonymous pull, which
+    // this registry refuses.
+    let out = inspect_with(dir.path(), &image, &json!({"credsStore": "empty"}));
+    assert_one_line_error(&out, "requires credentials; none found");
+    assert_eq!(calls(&empty), format!("get {host}\n"));
+
+    // A helper that is not installed is named.
+    let out = inspect_with(dir.path(), &image, &json!({"credsStore": "missing"}));
+    assert_one_line_error(&out, "cannot run docker-credential-missing");
 }
