@@ -151,11 +151,16 @@ fn explain(
     let anonymous = matches!(creds.auth, RegistryAuth::Anonymous);
     let not_found = |code: &str| anyhow::anyhow!("{code}: no such image (check the name and tag)");
     match e {
-        OciDistributionError::UnauthorizedError { .. } if anonymous => anyhow::anyhow!(
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_)
+            if anonymous =>
+        {
+            anyhow::anyhow!(
             "the registry requires credentials; none found for {key:?} in the Docker config ({}): run `docker login {}` or configure a credential helper",
             config_path().map_or("no $HOME".into(), |p| p.display().to_string()),
             key
-        ),
+        )
+        }
         OciDistributionError::UnauthorizedError { .. }
         | OciDistributionError::AuthenticationFailure(_) => anyhow::anyhow!(
             "the registry refused the credentials for {key:?} from {} (log in again: `docker login {key}`)",
