@@ -161,9 +161,14 @@ async fn lookup_async(
     use_registry: bool,
     insecure: bool,
 ) -> anyhow::Result<Found> {
-    // A malformed reference is said as such, before any source is asked.
+    // A malformed reference is said as such, before any source is asked
+    // (the daemon alone also takes image IDs, and judges names itself).
     #[cfg(feature = "registry")]
-    let parsed = registry::ImageRef::parse(reference)?;
+    let parsed = if use_registry {
+        Some(registry::ImageRef::parse(reference)?)
+    } else {
+        None
+    };
     let mut tried: Vec<String> = Vec::new();
     if use_daemon {
         #[cfg(feature = "daemon")]
@@ -182,13 +187,16 @@ async fn lookup_async(
                 daemon::Answer::Unavailable(why) => {
                     tried.push(format!("no Docker daemon at {host} ({why})"))
                 }
+                daemon::Answer::Failed(why) => {
+                    tried.push(format!("the Docker daemon at {host}: {why}"))
+                }
             }
         }
         #[cfg(not(feature = "daemon"))]
         tried.push("this filesync was built without Docker daemon support".into());
     }
-    if use_registry {
-        #[cfg(feature = "registry")]
+    #[cfg(feature = "registry")]
+    if let Some(parsed) = parsed {
         match registry::config(&parsed, insecure).await {
             Ok(config) => {
                 let mut source = format!("registry {}", parsed.host());
@@ -200,11 +208,11 @@ async fn lookup_async(
             Err(e) if tried.is_empty() => return Err(e),
             Err(e) => tried.push(format!("{e:#}")),
         }
-        #[cfg(not(feature = "registry"))]
-        {
-            let _ = insecure;
-            tried.push("this filesync was built without registry support".into());
-        }
+    }
+    #[cfg(not(feature = "registry"))]
+    if use_registry {
+        let _ = insecure;
+        tried.push("this filesync was built without registry support".into());
     }
     if use_daemon && use_registry {
         bail!(
@@ -212,10 +220,13 @@ async fn lookup_async(
             tried.join("; ")
         );
     }
-    bail!(
-        "{} (point DOCKER_HOST at the daemon that has the image)",
-        tried.join("; ")
-    )
+    if use_daemon && cfg!(feature = "daemon") {
+        bail!(
+            "{} (point DOCKER_HOST at the daemon that has the image)",
+            tried.join("; ")
+        );
+    }
+    bail!("{}", tried.join("; "))
 }
 
 #[cfg(not(any(feature = "daemon", feature = "registry")))]

@@ -17,8 +17,10 @@ pub enum Answer {
     Config(Value),
     /// The daemon answered and has no such image.
     NoSuchImage,
-    /// No daemon answered at [`host`], or it failed: why.
+    /// No daemon answered at [`host`]: why.
     Unavailable(String),
+    /// The daemon answered with an error (a name it refuses, …).
+    Failed(String),
 }
 
 /// The daemon's address as `docker` resolves it.
@@ -49,6 +51,9 @@ pub async fn config(name: &str) -> Answer {
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => Answer::NoSuchImage,
+        Err(e @ bollard::errors::Error::DockerResponseServerError { .. }) => {
+            Answer::Failed(e.to_string())
+        }
         Err(e) => Answer::Unavailable(error_chain(&e)),
     }
 }
