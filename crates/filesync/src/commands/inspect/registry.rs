@@ -97,10 +97,13 @@ struct Credentials {
 
 /// The config of `reference` from its registry.
 pub async fn config(reference: &ImageRef, insecure: bool) -> anyhow::Result<Value> {
+    config_over(reference, insecure || reference.is_loopback()).await
+}
+
+async fn config_over(reference: &ImageRef, plain_http: bool) -> anyhow::Result<Value> {
     // reqwest is built without a default TLS provider (no C toolchain for
     // aws-lc): install ring's. Fails only if one is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let plain_http = insecure || reference.is_loopback();
     let client = Client::new(ClientConfig {
         protocol: if plain_http {
             ClientProtocol::HttpsExcept(vec![reference.host().to_string()])
@@ -345,6 +348,38 @@ mod tests {
         assert!(!ImageRef::parse("registry.example.com:5000/x")
             .unwrap()
             .is_loopback());
+    }
+
+    /// The https path (rustls with ring, the platform's roots) comes up and
+    /// reports a registry that does not speak TLS, naming --insecure.
+    #[test]
+    fn https_to_a_plain_http_server_is_a_one_line_error_naming_insecure() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().map_while(Result::ok) {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        let reference = ImageRef::parse(&format!("127.0.0.1:{port}/app:dev")).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime
+            .block_on(config_over(&reference, false))
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains(&format!("https://127.0.0.1:{port}/v2/app/manifests/dev")),
+            "{text}"
+        );
+        assert!(text.contains("cannot reach the registry"), "{text}");
+        assert!(text.contains("needs --insecure"), "{text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
     }
 
     #[test]
