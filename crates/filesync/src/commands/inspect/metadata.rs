@@ -77,8 +77,9 @@ impl Report {
         })
     }
 
-    pub fn to_text(&self, image: &str) -> String {
-        let mut out = format!("image: {image}\n");
+    /// The report for a person; `source` says where the config was read.
+    pub fn to_text(&self, image: &str, source: &str) -> String {
+        let mut out = format!("image: {image}\nsource: {source}\n");
         let rules = |out: &mut String, rules: &[SyncRule]| {
             if rules.is_empty() {
                 out.push_str("  (no rules: every change rebuilds)\n");
