@@ -17,7 +17,7 @@ step() { printf '==> setup: %s\n' "$*"; }
 # docker-registry (a real registry on 127.0.0.1), jq, and the libraries
 # Debian's dockerd links (scripts/docker.sh extracts docker.io itself with
 # dpkg-deb, so no daemon is installed or started on the host).
-APT_PACKAGES=(runc umoci skopeo docker-registry jq libdevmapper1.02.1 libsystemd0)
+APT_PACKAGES=(runc umoci skopeo docker-registry jq openssl libdevmapper1.02.1 libsystemd0)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,7 +30,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # (includes crates/e2e/tests/release.rs: scripts/release.sh, its .cnb,
 # binary and checksums, and a pack build with the published buildpack)
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e, release)"
-cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_
+cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_ --skip inspect_daemon --skip skaffold_compile_error
 stamp "cargo install --path crates/filesync on this checkout, no extra flags: a working filesync"
 install_root=$(mktemp -d)
 cargo install -q --path crates/filesync --root "$install_root"
@@ -41,6 +41,8 @@ stamp "the Skaffold dev loop in real containers, every example (save-to-live med
 cargo test -p filesync-e2e --test e2e_dev_loop -- --nocapture
 stamp "the real client: skaffold dev (docker deployer) on every example, generated and auto rules (save-to-live printed)"
 cargo test -p filesync-e2e --test skaffold_dev -- --nocapture --test-threads=2
+stamp "filesync inspect NAME:TAG of the image skaffold dev built into the local daemon (unix socket and tcp://127.0.0.1)"
+cargo test -p filesync-e2e --test inspect_daemon -- --nocapture --test-threads=1
 stamp "the project's own Kubernetes cluster: a pod, kubectl exec tar, logs, port-forward; the host unchanged after stop"
 cargo test -p filesync-e2e --test cluster_smoke -- --nocapture
 stamp "the real client on Kubernetes: skaffold dev (kubectl deployer) on every example, and examples/basic"

@@ -611,6 +611,13 @@ fn rewrite_skaffold_yaml(
     let path = ctx.join("skaffold.yaml");
     let text = std::fs::read_to_string(&path).context("reading the example's skaffold.yaml")?;
     let mut doc: Value = serde_yaml::from_str(&text)?;
+    let manifests: Vec<String> = doc["manifests"]["rawYaml"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
     let artifact = doc["build"]["artifacts"][0]
         .as_mapping_mut()
         .context("skaffold.yaml has no build.artifacts[0]")?;
@@ -619,15 +626,27 @@ fn rewrite_skaffold_yaml(
         .and_then(Value::as_str)
         .context("artifact without image")?
         .to_string();
-    if deployer == Deployer::Docker {
-        if mode == Mode::Auto {
-            image.push_str("-auto");
+    // Two cases of one example in one test process must not build the
+    // same image name: the exporter of one reuses layers of the image
+    // the other is replacing or Skaffold is pruning ("invalid diffID").
+    let original = image.clone();
+    if deployer == Deployer::Docker && mode == Mode::Auto {
+        image.push_str("-auto");
+    }
+    image = unique_in_this_process(image);
+    artifact.insert("image".into(), image.clone().into());
+    if deployer == Deployer::Kubectl && image != original {
+        // The manifests name the image too (Skaffold replaces that name
+        // with the built tag).
+        for file in &manifests {
+            let path = ctx.join(file);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            std::fs::write(
+                &path,
+                text.replace(&format!("image: {original}\n"), &format!("image: {image}\n")),
+            )?;
         }
-        // Two cases of one example running side by side must not build
-        // and run the same image and container name (the exporter of one
-        // reuses layers the other is replacing).
-        image = unique_in_this_process(image);
-        artifact.insert("image".into(), image.clone().into());
     }
     let buildpacks = artifact
         .get_mut("buildpacks")
