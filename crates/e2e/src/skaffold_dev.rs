@@ -644,7 +644,10 @@ fn rewrite_skaffold_yaml(
                 .with_context(|| format!("reading {}", path.display()))?;
             std::fs::write(
                 &path,
-                text.replace(&format!("image: {original}\n"), &format!("image: {image}\n")),
+                text.replace(
+                    &format!("image: {original}\n"),
+                    &format!("image: {image}\n"),
+                ),
             )?;
         }
     }

@@ -1,4 +1,4 @@
-//! The Skaffold dev loop end to end (issue 5): each example app is built
+//! The Skaffold dev loop end to end: each example app is built
 //! with the real lifecycle and our buildpack (`GOOGLE_DEVMODE=1`), run with
 //! runc as its default process, and changed the way `skaffold dev` changes
 //! it — Skaffold's rule matching, its tar stream into `tar xmf - -C /

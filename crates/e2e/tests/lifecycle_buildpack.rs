@@ -1,4 +1,4 @@
-//! skaffold-filesync under the real CNB lifecycle (issue 4): what Skaffold's
+//! skaffold-filesync under the real CNB lifecycle: what Skaffold's
 //! own code reads from the image, what current Platform APIs keep, and that
 //! production builds stay clean.
 

@@ -1,4 +1,4 @@
-//! The fault and load suite (issue 8), with real processes: the real
+//! The fault and load suite, with real processes: the real
 //! `filesync` supervisor and shims, a real Node.js HTTP app, real file
 //! systems (a small tmpfs for the full disk). Each test prints its figures;
 //! `scripts/fault-load.sh` runs them one at a time with output shown (the

@@ -2,7 +2,9 @@
 //! (v0.21.17, through the e2e harness) with a test buildpack that writes
 //! labels and a devmode BOM as skaffold-filesync does: the same report from
 //! the registry, an OCI layout and a docker-save tarball, and the legacy
-//! rules present exactly when the Platform API is below 0.9 (DESIGN §3).
+//! rules present exactly when the Platform API is below 0.9 (lifecycle
+//! v0.21.17 `platform/files/metadata.go` puts the BOM into the
+//! `io.buildpacks.build.metadata` label only below 0.9).
 
 use filesync_e2e::providers::stage;
 use filesync_e2e::{BuildSpec, Harness};

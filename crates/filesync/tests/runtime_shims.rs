@@ -1,4 +1,4 @@
-//! The tar and rm shims with real files (issue 3, acceptance 3), and
+//! The tar and rm shims with real files and
 //! Skaffold's batches through them: copies (`tar`) first, then deletions
 //! (`rm`), optionally ended by the after-sync hook (`filesync sync-done`).
 

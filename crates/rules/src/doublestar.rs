@@ -2,7 +2,7 @@
 //! `PathMatch` on Linux — the version Skaffold pins for sync rules.
 //!
 //! Why not a glob crate: v1.3.4 has quirks that Skaffold users depend on and
-//! that common crates get wrong (see `shared/conformance/README.md`):
+//! that common crates get wrong (see `crates/rules/tests/conformance/README.md`):
 //! `**` is special only as a whole path segment; braces nest and may contain
 //! `/`; `[!x]` is a set containing `!`, not a negation (`[^x]` is);
 //! `]` and `-` must be escaped inside a class; a bad pattern is reported only

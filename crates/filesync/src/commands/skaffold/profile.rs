@@ -18,7 +18,8 @@ use serde::Serialize;
 
 /// Name of the generated profile.
 pub const PROFILE_NAME: &str = "filesync";
-/// Build-env variable that makes the buildpack participate (DESIGN §5).
+/// Build-env variable that makes the buildpack participate (as
+/// `GOOGLE_DEVMODE`, which `skaffold dev` sets only for auto sync, does).
 pub const TRIGGER: &str = "BP_FILESYNC_ENABLED";
 /// First and last line of the generated block (after indentation).
 pub const BEGIN_MARK: &str =
