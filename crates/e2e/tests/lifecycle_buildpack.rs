@@ -293,3 +293,65 @@ fn java_dev_build_without_its_sources_fails_naming_bp_include_files() {
         );
     }
 }
+
+/// A dev build with the generated profile's settings: the JDK is the
+/// launch JVM (one JDK, no copy of ours), and our `maven` layer carries
+/// Maven and the build's repository, writable, pointed at by MAVEN_OPTS.
+/// Prints the layer's size.
+#[test]
+fn java_dev_image_carries_maven_and_its_repository_once() {
+    let mut spec = java(BuildSpec::new(JAVA_APP).devmode());
+    for setting in filesync_rules::family::dev_build_env(filesync_rules::Family::Java) {
+        let (k, v) = setting.split_once('=').unwrap();
+        spec = spec.env(k, v);
+    }
+    let image = build(spec);
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = image.unpack(dir.path()).unwrap().join("rootfs");
+    let jvm = rootfs.join("layers/e2e_java/jdk");
+    assert!(
+        jvm.join("bin/javac").is_file(),
+        "BP_JVM_TYPE=JDK: the JDK at launch"
+    );
+    assert!(
+        !rootfs.join("layers/e2e_java/jre").exists(),
+        "no JRE besides"
+    );
+    let ours = rootfs.join("layers/skaffold-filesync/maven");
+    assert!(ours.join("dist/bin/mvn").is_file(), "Maven copied");
+    assert!(
+        !ours.join("dist/bin/javac").exists() && !ours.join("bin/javac").exists(),
+        "no second JDK"
+    );
+    let repo = ours.join("m2/repository");
+    assert!(
+        repo.join("org/apache/maven/plugins/maven-compiler-plugin")
+            .is_dir(),
+        "the build's repository"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&repo).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o777, "writable by the run user");
+    let opts = std::fs::read_to_string(ours.join("env.launch/MAVEN_OPTS.append")).unwrap();
+    assert_eq!(
+        opts,
+        "-Dmaven.repo.local=/layers/skaffold-filesync/maven/m2/repository"
+    );
+    let classpath = std::fs::read_to_string(ours.join("env.launch/CLASSPATH.prepend")).unwrap();
+    assert_eq!(classpath, "/workspace/target/classes");
+    let du = |p: &std::path::Path| {
+        let out = run(Command::new("du").args(["-sk"]).arg(p)).unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    eprintln!(
+        "java dev image: our maven layer {} KiB (distribution {} KiB, repository {} KiB); the launch JDK {} KiB",
+        du(&ours),
+        du(&ours.join("dist")),
+        du(&repo),
+        du(&jvm)
+    );
+}
