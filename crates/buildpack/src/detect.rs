@@ -19,9 +19,12 @@ use std::path::Path;
 /// The build-plan entry carrying the plan from detect to build.
 pub const PLAN_ENTRY: &str = "skaffold-filesync";
 
-/// The build-plan requirement that keeps a family's toolchain at launch:
-/// Paketo's `go-dist` provides `go`, `bellsoft-liberica` provides `jdk`,
-/// both honouring `launch = true` metadata.
+/// The build-plan requirement asking for a family's toolchain at launch:
+/// Paketo's `go-dist` provides `go` and honours `launch = true` metadata.
+/// `bellsoft-liberica` provides `jdk` but ignores it (paketo-buildpacks/
+/// libjvm `jdk.go`: the JDK layer is build and cache only); only
+/// `BP_JVM_TYPE=JDK` puts its JDK in the image, which `layers::maven`
+/// checks at build.
 fn toolchain(family: Family) -> Option<&'static str> {
     match family {
         Family::Go => Some("go"),

@@ -66,6 +66,35 @@ pub enum BuildpackError {
          BP_FILESYNC_FAMILY"
     )]
     SourcesRemovedUnknown,
+    #[error(
+        "the image's JVM at launch ({}) is a JRE, without javac: the in-container rebuild \
+         of the Java app needs a JDK at launch. Paketo's JVM buildpacks (libjvm) keep the JDK \
+         in a build-only layer and put a JRE in the image unless BP_JVM_TYPE=JDK. Fix: set \
+         BP_JVM_TYPE=JDK in the dev build's env (`filesync skaffold --write` puts it into the \
+         generated profile)",
+        jvm.display()
+    )]
+    NoJdkAtLaunch { jvm: std::path::PathBuf },
+    #[error(
+        "the in-container rebuild runs `mvn`, but no earlier buildpack's layer holds a Maven \
+         distribution (bin/mvn and boot/) and no `mvn` is on the build's PATH. Fix: build with \
+         Paketo's maven buildpack (it keeps Maven in a cache layer, copied from there), or \
+         add the Maven wrapper (mvnw) to the app"
+    )]
+    MavenNotFound,
+    #[error(
+        "the Maven repository the build filled is not at {}/.m2/repository (where Paketo's \
+         libbs links it) nor at a -Dmaven.repo.local in MAVEN_OPTS: the offline rebuild in \
+         the container (`mvn -o`) needs its plugins and dependencies. Fix: build the app with \
+         Maven in an earlier buildpack (Paketo's maven buildpack does)",
+        home.display()
+    )]
+    MavenRepositoryNotFound { home: std::path::PathBuf },
+    #[error("{what} into the image for the in-container rebuild: {source}")]
+    Toolchain {
+        what: &'static str,
+        source: std::io::Error,
+    },
     #[error("writing {what}: {message}")]
     Write { what: &'static str, message: String },
 }

@@ -112,6 +112,9 @@ impl Buildpack for FilesyncBuildpack {
                 BatchEnd::Shim
             },
         };
+        if let Some(wrapper) = maven_rebuild(&plan) {
+            layers::maven::install(&context, wrapper)?;
+        }
         let opened = writable::make_tree_writable(&context.app_dir).map_err(|source| {
             BuildpackError::Writable {
                 dir: context.app_dir.clone(),
@@ -158,6 +161,22 @@ impl Buildpack for FilesyncBuildpack {
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         eprint!("{}", errors::render(&error));
+    }
+}
+
+/// For a Java app rebuilt with Maven in the container: whether it runs
+/// the wrapper (`./mvnw`) rather than `mvn`. Such a dev image needs a JDK,
+/// Maven and the build's Maven repository at launch (see `layers::maven`).
+fn maven_rebuild(plan: &filesync_rules::Plan) -> Option<bool> {
+    match (&plan.family, &plan.action) {
+        (filesync_rules::Family::Java, filesync_rules::ReloadAction::Rebuild { command }) => {
+            match command.first().map(String::as_str) {
+                Some("mvn") => Some(false),
+                Some("./mvnw") => Some(true),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

@@ -9,8 +9,9 @@
 //! | python     | `python/`: [`PYTHON_DEBS`] extracted                       |
 //! | php        | `php/`: [`PHP_DEBS`] extracted                             |
 //! | go         | `go/`: the host's Go toolchain (GOROOT of /usr/local/go)   |
-//! | java       | `jdk/`, `maven/`, `m2/repository`: host JDK and Maven, and |
-//! |            | an offline Maven repository for `examples/java`            |
+//! | java       | `jdk/`, `jre/`, `maven/`, `m2/repository`: the host's JDK, |
+//! |            | a JRE linked from it (no compiler), Maven, and an offline  |
+//! |            | Maven repository for `examples/java`                       |
 //! | static-web | `static-web`: the server, built statically with host Go    |
 //! | procfile   | none                                                       |
 //!
@@ -247,11 +248,12 @@ fn payload_inputs(name: &str) -> anyhow::Result<String> {
         "java" => {
             let (java_home, maven_home) = java_homes()?;
             format!(
-                "{}{}{}pom {:016x}\n",
+                "{}{}{}pom {:016x}\njre {}\n",
                 fingerprint(&java_home.join("release"))?,
                 fingerprint(&java_home.join("lib/modules"))?,
                 fingerprint(&maven_home.join("bin/mvn"))?,
-                pom_hash()?
+                pom_hash()?,
+                JRE_MODULES.join(",")
             )
         }
         _ => String::new(),
@@ -316,8 +318,13 @@ fn payload(name: &str, vendor: &Path) -> anyhow::Result<()> {
                 std::fs::create_dir_all(vendor.join(d))?;
             }
             // Dereference Debian's symlinks into /etc; its src.zip link
-            // dangles.
-            copy_dereferenced(&java_home, &vendor.join("jdk"), &["./lib/src.zip"])?;
+            // dangles. The jmods only serve jlink, below.
+            copy_dereferenced(
+                &java_home,
+                &vendor.join("jdk"),
+                &["./lib/src.zip", "./jmods"],
+            )?;
+            link_jre(&java_home, &vendor.join("jre"))?;
             copy_dereferenced(&maven_home, &vendor.join("maven"), &[])?;
             run(Command::new("cp")
                 .arg("-a")
@@ -327,6 +334,58 @@ fn payload(name: &str, vendor: &Path) -> anyhow::Result<()> {
         "procfile" => {}
         other => bail!("unknown provider {other}"),
     }
+    Ok(())
+}
+
+/// The modules of the provider's JRE: what a JRE distribution such as
+/// BellSoft Liberica's carries (Java SE and the runtime `jdk.*` modules),
+/// without the compiler (`jdk.compiler`) and the development tools. So,
+/// as with Paketo's JRE, Maven cannot compile with it ("No compiler is
+/// provided in this environment").
+const JRE_MODULES: &[&str] = &[
+    "java.se",
+    "jdk.accessibility",
+    "jdk.charsets",
+    "jdk.crypto.cryptoki",
+    "jdk.crypto.ec",
+    "jdk.dynalink",
+    "jdk.httpserver",
+    "jdk.jfr",
+    "jdk.jsobject",
+    "jdk.localedata",
+    "jdk.management",
+    "jdk.management.agent",
+    "jdk.management.jfr",
+    "jdk.naming.dns",
+    "jdk.naming.rmi",
+    "jdk.net",
+    "jdk.nio.mapmode",
+    "jdk.sctp",
+    "jdk.security.auth",
+    "jdk.security.jgss",
+    "jdk.unsupported",
+    "jdk.xml.dom",
+    "jdk.zipfs",
+];
+
+/// A JRE of [`JRE_MODULES`] linked with the host JDK's `jlink` into `to`
+/// (not yet existing).
+fn link_jre(java_home: &Path, to: &Path) -> anyhow::Result<()> {
+    let jmods = java_home.join("jmods");
+    anyhow::ensure!(
+        jmods.join("java.base.jmod").is_file(),
+        "{} has no jmods: install the JDK's jmods (Debian: openjdk-17-jmods) to link the test JRE",
+        java_home.display()
+    );
+    run(Command::new(java_home.join("bin/jlink"))
+        .arg("--module-path")
+        .arg(&jmods)
+        .arg("--add-modules")
+        .arg(JRE_MODULES.join(","))
+        .args(["--strip-debug", "--no-header-files", "--no-man-pages"])
+        .arg("--output")
+        .arg(to))
+    .context("linking the test JRE with jlink")?;
     Ok(())
 }
 

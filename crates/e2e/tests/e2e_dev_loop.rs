@@ -282,7 +282,11 @@ mod dev_loop {
 
     #[test]
     fn java_on_base_is_rebuilt_with_maven_in_the_container() {
-        let app = DevLoop::start("java", "java", "Java v1", |spec, _| spec);
+        // What the generated dev profile sets: libbs (and its stand-in)
+        // removes the sources otherwise, and libjvm puts a JRE in the image.
+        let app = DevLoop::start("java", "java", "Java v1", |spec, _| {
+            spec.env("BP_INCLUDE_FILES", "*").env("BP_JVM_TYPE", "JDK")
+        });
         let rel = "src/main/java/example/Message.java";
         app.edits(
             "java (base, mvn -o package in the container)",

@@ -191,3 +191,168 @@ fn bad_trigger_value_fails_the_build_naming_the_variable() {
     assert!(out.image.is_none());
     assert!(out.log.contains("BP_FILESYNC_EXTRA_RULES"), "{}", out.log);
 }
+
+/// The Java example with the provider standing in for Paketo's Java chain
+/// (bellsoft-liberica, maven, executable-jar).
+fn java(spec: BuildSpec) -> BuildSpec {
+    spec.provider(filesync_e2e::providers::stage("java").unwrap())
+}
+
+const JAVA_APP: &str = "examples/java";
+
+/// Production (no trigger): the image is what Paketo's Java chain makes,
+/// nothing of ours — no layer, label or process; the sources removed, the
+/// exploded JAR run by executable-jar's `web`; a JRE, no JDK, Maven or
+/// Maven repository in the image.
+#[test]
+fn java_production_build_is_paketos_alone() {
+    let out = Harness::get()
+        .build(&java(BuildSpec::new(JAVA_APP)))
+        .unwrap();
+    let image = out
+        .image
+        .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
+    let labels = image.labels().unwrap();
+    assert!(!labels.contains_key(OUR_LABEL), "{labels:?}");
+    let build = build_metadata(&labels);
+    let buildpacks: Vec<&str> = build["buildpacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        buildpacks,
+        ["e2e/java"],
+        "skaffold-filesync must fail detection"
+    );
+    let procs = build["processes"].as_array().unwrap();
+    let types: Vec<&str> = procs.iter().map(|p| p["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["executable-jar", "task", "web"], "{build}");
+    let web = &procs[2];
+    assert_eq!(web["command"][0], "java", "{web}");
+    assert_eq!(web["args"][0], "example.App", "{web}");
+    let config = image.config().unwrap();
+    assert_eq!(config["config"]["Entrypoint"][0], "/cnb/process/web");
+
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = image.unpack(dir.path()).unwrap().join("rootfs");
+    let ws = rootfs.join("workspace");
+    assert!(
+        !ws.join("pom.xml").exists() && !ws.join("src").exists(),
+        "libbs removes the sources"
+    );
+    assert!(ws.join("example/App.class").is_file(), "the exploded JAR");
+    assert!(ws.join("META-INF/MANIFEST.MF").is_file());
+    let layers = rootfs.join("layers/e2e_java");
+    assert!(layers.join("jre/bin/java").is_file(), "a JRE at launch");
+    assert!(
+        !layers.join("jre/bin/javac").exists(),
+        "the JRE has no javac"
+    );
+    for gone in ["jdk", "maven", "cache", "application"] {
+        assert!(!layers.join(gone).exists(), "layer {gone} is not launched");
+    }
+    assert!(!rootfs.join("layers/skaffold-filesync").exists());
+}
+
+/// A dev build whose JVM at launch is a JRE fails, naming BP_JVM_TYPE.
+#[test]
+fn java_dev_build_with_a_jre_at_launch_fails_naming_bp_jvm_type() {
+    let out = Harness::get()
+        .build(&java(
+            BuildSpec::new(JAVA_APP)
+                .devmode()
+                .env("BP_INCLUDE_FILES", "*"),
+        ))
+        .unwrap();
+    assert!(out.image.is_none(), "must fail:\n{}", out.log);
+    assert!(
+        out.log.contains("BP_JVM_TYPE=JDK") && out.log.contains("is a JRE"),
+        "{}",
+        out.log
+    );
+}
+
+/// A dev build whose sources libbs removed fails, naming the cause and
+/// BP_INCLUDE_FILES; so does one keeping only part of them.
+#[test]
+fn java_dev_build_without_its_sources_fails_naming_bp_include_files() {
+    for keep in [None, Some("src/*")] {
+        let mut spec = java(BuildSpec::new(JAVA_APP).devmode().env("BP_JVM_TYPE", "JDK"));
+        if let Some(keep) = keep {
+            spec = spec.env("BP_INCLUDE_FILES", keep);
+        }
+        let out = Harness::get().build(&spec).unwrap();
+        assert!(out.image.is_none(), "{keep:?} must fail:\n{}", out.log);
+        assert!(
+            out.log.contains("sources are gone")
+                && out.log.contains("libbs")
+                && out.log.contains("BP_INCLUDE_FILES=*"),
+            "{keep:?}: {}",
+            out.log
+        );
+    }
+}
+
+/// A dev build with the generated profile's settings: the JDK is the
+/// launch JVM (one JDK, no copy of ours), and our `maven` layer carries
+/// Maven and the build's repository, writable, pointed at by MAVEN_OPTS.
+/// Prints the layer's size.
+#[test]
+fn java_dev_image_carries_maven_and_its_repository_once() {
+    let mut spec = java(BuildSpec::new(JAVA_APP).devmode());
+    for setting in filesync_rules::family::dev_build_env(filesync_rules::Family::Java) {
+        let (k, v) = setting.split_once('=').unwrap();
+        spec = spec.env(k, v);
+    }
+    let image = build(spec);
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = image.unpack(dir.path()).unwrap().join("rootfs");
+    let jvm = rootfs.join("layers/e2e_java/jdk");
+    assert!(
+        jvm.join("bin/javac").is_file(),
+        "BP_JVM_TYPE=JDK: the JDK at launch"
+    );
+    assert!(
+        !rootfs.join("layers/e2e_java/jre").exists(),
+        "no JRE besides"
+    );
+    let ours = rootfs.join("layers/skaffold-filesync/maven");
+    assert!(ours.join("dist/bin/mvn").is_file(), "Maven copied");
+    assert!(
+        !ours.join("dist/bin/javac").exists() && !ours.join("bin/javac").exists(),
+        "no second JDK"
+    );
+    let repo = ours.join("m2/repository");
+    assert!(
+        repo.join("org/apache/maven/plugins/maven-compiler-plugin")
+            .is_dir(),
+        "the build's repository"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&repo).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o777, "writable by the run user");
+    let opts = std::fs::read_to_string(ours.join("env.launch/MAVEN_OPTS.append")).unwrap();
+    assert_eq!(
+        opts,
+        "-Dmaven.repo.local=/layers/skaffold-filesync/maven/m2/repository"
+    );
+    let classpath = std::fs::read_to_string(ours.join("env.launch/CLASSPATH.prepend")).unwrap();
+    assert_eq!(classpath, "/workspace/target/classes");
+    let du = |p: &std::path::Path| {
+        let out = run(Command::new("du").args(["-sk"]).arg(p)).unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    eprintln!(
+        "java dev image: our maven layer {} KiB (distribution {} KiB, repository {} KiB); the launch JDK {} KiB",
+        du(&ours),
+        du(&ours.join("dist")),
+        du(&repo),
+        du(&jvm)
+    );
+}

@@ -1,1 +1,2 @@
 pub mod filesync;
+pub mod maven;
