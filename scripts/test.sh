@@ -41,6 +41,8 @@ stamp "the Skaffold dev loop in real containers, every example (save-to-live med
 cargo test -p filesync-e2e --test e2e_dev_loop -- --nocapture
 stamp "the real client: skaffold dev (docker deployer) on every example, generated and auto rules (save-to-live printed)"
 cargo test -p filesync-e2e --test skaffold_dev -- --nocapture --test-threads=2
+stamp "the real client: a save that does not compile (Go on tiny, Java): synced, the error shown, the old version serving, the fix served"
+cargo test -p filesync-e2e --test skaffold_compile_error -- --nocapture --test-threads=1
 stamp "filesync inspect NAME:TAG of the image skaffold dev built into the local daemon (unix socket and tcp://127.0.0.1)"
 cargo test -p filesync-e2e --test inspect_daemon -- --nocapture --test-threads=1
 stamp "the project's own Kubernetes cluster: a pod, kubectl exec tar, logs, port-forward; the host unchanged after stop"

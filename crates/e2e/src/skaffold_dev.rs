@@ -657,16 +657,17 @@ fn rewrite_skaffold_yaml(
         .context("artifact without buildpacks")?;
     if mode == Mode::Auto {
         // Without the generated profile nothing keeps the sources that
-        // Paketo's go-build and libbs remove; a user of auto sync sets it
-        // in the artifact's env (docs/user-guide.md, Paketo specifics).
-        if let Some(keep) =
-            filesync_rules::family::detect(ctx).and_then(filesync_rules::family::keep_sources_env)
-        {
+        // Paketo's go-build and libbs remove, nor libjvm's JDK in the
+        // image; a user of auto sync sets these in the artifact's env
+        // (docs/user-guide.md, Paketo specifics).
+        if let Some(family) = filesync_rules::family::detect(ctx) {
             let env = buildpacks
                 .entry("env".into())
                 .or_insert_with(|| Value::Sequence(Vec::new()));
             if let Some(list) = env.as_sequence_mut() {
-                list.push(keep.into());
+                for setting in filesync_rules::family::dev_build_env(family) {
+                    list.push((*setting).into());
+                }
             }
         }
     }

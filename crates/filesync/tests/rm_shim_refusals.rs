@@ -32,11 +32,13 @@ impl Root {
         ] {
             std::fs::write(root.path(f), f).unwrap();
         }
-        std::fs::copy(
-            filesync_e2e::release::Release::get().binary(),
-            root.path("filesync"),
-        )
-        .unwrap();
+        // A hard link, not a copy: a copy's write descriptor, inherited by
+        // a process another test forks meanwhile, makes exec fail with
+        // "Text file busy" (ETXTBSY).
+        let binary = filesync_e2e::release::Release::get().binary();
+        std::fs::hard_link(&binary, root.path("filesync"))
+            .or_else(|_| std::fs::copy(&binary, root.path("filesync")).map(|_| ()))
+            .unwrap();
         // Confinement check: must succeed, and must act on the temp root.
         let out = root.rm(&["/workspace/probe"]);
         assert!(

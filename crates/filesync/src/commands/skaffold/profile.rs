@@ -143,9 +143,9 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
                 }),
             })?,
         });
-        // The trigger, and for families whose Paketo build buildpack
-        // removes the sources (go-build, libbs) what keeps them: the
-        // in-container rebuild needs them.
+        // The trigger, and what the in-container rebuild needs from
+        // Paketo's buildpacks: the sources go-build and libbs remove, and
+        // for Java the JDK libjvm keeps out of the image.
         let mut env: Vec<String> = Vec::new();
         if artifact.env_var(TRIGGER).is_none() {
             env.push(format!("{TRIGGER}=true"));
@@ -153,10 +153,10 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
         if sync_hook && artifact.env_var(SYNC_HOOK).is_none() {
             env.push(format!("{SYNC_HOOK}=true"));
         }
-        if let Some(keep) = filesync_rules::family::keep_sources_env(plan.family) {
-            let name = keep.split('=').next().unwrap_or(keep);
+        for setting in filesync_rules::family::dev_build_env(plan.family) {
+            let name = setting.split('=').next().unwrap_or(setting);
             if artifact.env_var(name).is_none() {
-                env.push(keep.to_string());
+                env.push(setting.to_string());
             }
         }
         match &artifact.env {
