@@ -316,6 +316,36 @@ fn every_block_says_how_it_is_checked() {
         }
     }
 
+    // The sections a user needs, and the failures users actually meet.
+    for heading in [
+        "## Install",
+        "## A builder that includes the buildpack",
+        "## Skaffold: a skaffold.yaml to paste",
+        "## Paketo specifics",
+        "## Configuration variables",
+        "## Runtime settings",
+        "## Troubleshooting",
+        "## Supported platforms",
+    ] {
+        if !md.lines().any(|l| l == heading) {
+            problems.push(format!("{GUIDE} has no section {heading:?}"));
+        }
+    }
+    let troubleshooting = md.split("## Troubleshooting").nth(1).unwrap_or("");
+    for failure in [
+        "does not match any sync pattern",
+        "/layers/group.toml: permission denied",
+        "Permission denied",
+        "executable file not found",
+        "crash loop",
+    ] {
+        if !troubleshooting.contains(failure) {
+            problems.push(format!(
+                "{GUIDE}: Troubleshooting does not cover {failure:?}"
+            ));
+        }
+    }
+
     // File names carry the workspace version.
     let version = env!("CARGO_PKG_VERSION");
     for (n, line) in md.lines().enumerate() {
