@@ -377,3 +377,33 @@ fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_buil
     assert!(filesync(&root, &["app", "--write"]).status.success());
     assert_eq!(manual(&root), expect("notes/*.txt"));
 }
+
+/// Skaffold takes `TrustBuilder` from the artifact alone; without it pack
+/// builds in five containers, which fails with Paketo's build user: the
+/// tool says so, naming the artifact, and says nothing once it is set.
+#[test]
+fn an_untrusted_builder_gets_a_warning_naming_the_artifact() {
+    let (_dir, root) = project("commented.yaml");
+    let out = filesync(&root, &["app", "--write"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("build.artifacts[0] (shop/web) has no `trustBuilder: true`")
+            && err.contains("#9712"),
+        "{err}"
+    );
+    let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
+    let trusted = text.replacen(
+        "builder: paketobuildpacks/builder-jammy-base",
+        "builder: paketobuildpacks/builder-jammy-base\n        trustBuilder: true",
+        1,
+    );
+    assert_ne!(trusted, text);
+    fs::write(root.join("skaffold.yaml"), trusted).unwrap();
+    let out = filesync(&root, &["app", "--write"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("trustBuilder"),
+        "{err}"
+    );
+}

@@ -133,6 +133,18 @@ pub fn update(
             continue;
         }
         covered += found.len();
+        for a in found.iter().filter(|a| !a.trust_builder) {
+            // Skaffold passes `TrustBuilder` from this field alone (pack's
+            // list of trusted builders is not consulted).
+            eprintln!(
+                "filesync: warning: build.artifacts[{}] ({}) has no `trustBuilder: true`: pack \
+                 then builds in five containers, and under Skaffold that fails with a non-root \
+                 build user such as Paketo's (\"failed to write group file: open \
+                 /layers/group.toml: permission denied\", Skaffold issue #9712); add \
+                 `trustBuilder: true` under `buildpacks:`",
+                a.index, a.image
+            );
+        }
         let hooks = profile::runs_sync_hooks(&value);
         let block = Some(profile::block(&found, options, hooks)?);
         let body = splice::apply(doc.body, block.as_ref())?;

@@ -22,9 +22,9 @@ pub struct Args {
     #[arg(long)]
     pub process: Option<String>,
     /// Stop grace period before SIGKILL, in seconds (for the app and for
-    /// a cancelled rebuild).
-    #[arg(long, env = "FILESYNC_STOP_GRACE_SECONDS", default_value_t = 10)]
-    pub grace: u64,
+    /// a cancelled rebuild). Default: $FILESYNC_STOP_GRACE_SECONDS, else 10.
+    #[arg(long)]
+    pub grace: Option<u64>,
     /// Run this command instead of looking the process type up.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -73,11 +73,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(&config.socket)),
-        grace: Duration::from_secs(args.grace),
+        grace: Duration::from_secs(
+            args.grace
+                .unwrap_or_else(|| grace_from_env(std::env::var(GRACE_ENV).ok().as_deref())),
+        ),
         stop_signal,
         batch_end: config.batch_end,
     })?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}
+
+/// The container's stop grace period in seconds.
+const GRACE_ENV: &str = "FILESYNC_STOP_GRACE_SECONDS";
+const DEFAULT_GRACE_SECONDS: u64 = 10;
+
+/// `$FILESYNC_STOP_GRACE_SECONDS`: empty counts as unset; a value that is
+/// not a whole number of seconds is logged and ignored, like every runtime
+/// setting (a setting never keeps the app from starting).
+fn grace_from_env(value: Option<&str>) -> u64 {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => DEFAULT_GRACE_SECONDS,
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            eprintln!(
+                "[filesync] {GRACE_ENV}={v:?} is not a whole number of seconds; \
+                 ignored, using {DEFAULT_GRACE_SECONDS}"
+            );
+            DEFAULT_GRACE_SECONDS
+        }),
+    }
 }
 
 /// The stop signal: `$FILESYNC_STOP_SIGNAL`, else the recorded one, else
@@ -107,6 +130,15 @@ fn stop_signal(recorded: Option<&str>, env: Option<&str>) -> Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_or_empty_grace_period_falls_back_to_the_default() {
+        assert_eq!(grace_from_env(None), 10);
+        assert_eq!(grace_from_env(Some("")), 10);
+        assert_eq!(grace_from_env(Some(" 3 ")), 3);
+        assert_eq!(grace_from_env(Some("abc")), 10);
+        assert_eq!(grace_from_env(Some("-1")), 10);
+    }
 
     #[test]
     fn the_env_overrides_the_recorded_stop_signal_and_bad_values_fall_back() {

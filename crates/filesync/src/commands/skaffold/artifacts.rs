@@ -16,6 +16,8 @@ pub struct Artifact {
     pub env: Option<Vec<String>>,
     /// `buildpacks.buildpacks`, `None` when absent (the builder's order is used).
     pub buildpacks: Option<Vec<String>>,
+    /// `buildpacks.trustBuilder: true`.
+    pub trust_builder: bool,
 }
 
 impl Artifact {
@@ -66,6 +68,7 @@ pub fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<V
                 .with_context(|| format!("build.artifacts[{index}].buildpacks.env"))?,
             buildpacks: string_list(bp, "buildpacks")
                 .with_context(|| format!("build.artifacts[{index}].buildpacks.buildpacks"))?,
+            trust_builder: bp.get("trustBuilder").and_then(Value::as_bool) == Some(true),
         });
     }
     Ok(found)
