@@ -5,7 +5,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// `(status, body)` of `GET path` on 127.0.0.1:port.
+/// `(status, body)` of `GET path` on 127.0.0.1:port. The response ends
+/// where its `Content-Length` says, as a browser reads it, not when the
+/// connection closes: through `kubectl port-forward` (Skaffold's port
+/// forward with the kubectl deployer) the close reaches the client up to
+/// seconds after the answer, which a wait for EOF would count as the app's
+/// time.
 pub fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
@@ -13,8 +18,26 @@ pub fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
         s,
         "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     )?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw)?;
+    let mut raw: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|len| raw.len() >= end + 4 + len) {
+                break;
+            }
+        }
+    }
+    let raw = String::from_utf8_lossy(&raw).into_owned();
     let status = raw
         .split_whitespace()
         .nth(1)
