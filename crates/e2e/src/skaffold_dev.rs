@@ -534,7 +534,7 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-/// `name` the first time this process asks, `name-2`, `name-3`… after.
+/// `name` the first time this process asks, `name-n2`, `name-n3`… after.
 fn unique_in_this_process(name: String) -> String {
     static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
@@ -543,7 +543,10 @@ fn unique_in_this_process(name: String) -> String {
     if n == 0 {
         name
     } else {
-        format!("{name}-{}", n + 1)
+        // Not `-2`: Skaffold's docker deployer takes every container named
+        // `^NAME(-\d+)?$` for its own (v2.24 `deploy/docker/deploy.go`
+        // `filterByName`) and removes it when it redeploys or stops.
+        format!("{name}-n{}", n + 1)
     }
 }
 
