@@ -440,6 +440,8 @@ impl SkaffoldDev {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        // Skaffold's cleanup removes the container, then prunes.
+        let _prune = prune_lock();
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
@@ -532,6 +534,18 @@ fn strip_ansi(line: &str) -> String {
         }
     }
     out
+}
+
+/// Held while a `skaffold dev` of this process may remove its container:
+/// its redeploy and its cleanup. Skaffold's docker deployer then calls
+/// `ContainerPrune` on the whole daemon (v2.24 `docker/image.go`), and the
+/// daemon runs one prune at a time: a second Skaffold redeploying meanwhile
+/// gets "a prune operation is already running" and skips its deploy. Two
+/// developers' `skaffold dev` on one daemon meet the same; tests running
+/// side by side take turns instead.
+pub fn prune_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `name` the first time this process asks, `name-n2`, `name-n3`… after.

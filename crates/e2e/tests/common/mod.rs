@@ -154,6 +154,8 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
     let mark = dev.mark();
     let path = dev.ctx().join(case.manifest);
     let old = std::fs::read_to_string(&path).unwrap();
+    // (No other case of this process may redeploy or stop meanwhile.)
+    let prune = filesync_e2e::skaffold_dev::prune_lock();
     let saved = dev.write(case.manifest, &format!("{old}\n"));
     let building = dev
         .wait_line(mark, "Building [", TO_SYNC)
@@ -169,6 +171,7 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         "{label}: not served after the redeploy: {served:?}\n{}",
         dev.log()
     );
+    drop(prune);
     let synced: Vec<_> = dev
         .lines_from(mark)
         .into_iter()
