@@ -458,16 +458,25 @@ http.createServer((req, res) => {
     type Answer = (Instant, Option<u32>);
 
     /// Asks the app for `/count` every 10 ms until stopped; the answers.
-    fn poll(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<Answer>> {
-        std::thread::spawn(move || {
-            let mut answers = Vec::new();
+    /// Polls `/count` every 10 ms until `stop`; the answers so far are
+    /// readable while it runs.
+    fn poll(
+        port: u16,
+        stop: Arc<AtomicBool>,
+    ) -> (
+        Arc<std::sync::Mutex<Vec<Answer>>>,
+        std::thread::JoinHandle<()>,
+    ) {
+        let answers = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared = answers.clone();
+        let handle = std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 let pid = http_get_pid(port, "/count");
-                answers.push((Instant::now(), pid));
+                shared.lock().unwrap().push((Instant::now(), pid));
                 std::thread::sleep(Duration::from_millis(10));
             }
-            answers
-        })
+        });
+        (answers, handle)
     }
 
     #[test]
@@ -486,7 +495,7 @@ http.createServer((req, res) => {
         let old_pid = r.app_pid().unwrap() as u32;
         let app = r.sb.app();
         let stop = Arc::new(AtomicBool::new(false));
-        let poller = poll(r.port, stop.clone());
+        let (polled, poller) = poll(r.port, stop.clone());
         let start = Instant::now();
         // Six syncs within about 0.75 s, each landing while a build runs:
         // every one supersedes the build under way (cancelled, built again
@@ -504,8 +513,19 @@ http.createServer((req, res) => {
             served(&r).as_deref() == Some(want)
         });
         let took = start.elapsed();
+        // The old app reads the build's output too, so it may serve the last
+        // state before the restart: stop polling only once the poller has
+        // had an answer from the new app (or 10 s have passed).
+        wait_until(Duration::from_secs(10), || {
+            polled
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(_, p)| p.is_some_and(|p| p != old_pid))
+        });
         stop.store(true, Ordering::SeqCst);
-        let answers = poller.join().unwrap();
+        poller.join().unwrap();
+        let answers = std::mem::take(&mut *polled.lock().unwrap());
         let log = r.stop();
         assert!(ok, "the last build is not of the last state:\n{log}");
         let started =
