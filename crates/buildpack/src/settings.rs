@@ -6,14 +6,7 @@ use crate::errors::BuildpackError;
 pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
 pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
 pub const STOP_SIGNAL: &str = "BP_FILESYNC_STOP_SIGNAL";
-pub const SYNC_HOOK: &str = "BP_FILESYNC_SYNC_HOOK";
-
-/// The process type Skaffold's after-sync container hook runs
-/// (`sync.hooks.after[].container.command`, written by
-/// `filesync skaffold --write`). A process type, not a bare `filesync`:
-/// the exporter puts `/cnb/process` first on the image's PATH, where
-/// `filesync` is the supervisor's own process type.
-pub const SYNC_DONE_PROCESS: &str = "filesync-sync-done";
+pub use filesync_runtime::config::{SYNC_DONE_PROCESS, SYNC_HOOK_ENV as SYNC_HOOK};
 
 pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 pub const MAX_DEBOUNCE_MS: u64 = 10_000;
@@ -88,13 +81,7 @@ impl Settings {
         };
         let sync_hook = match get(SYNC_HOOK) {
             None => false,
-            Some(v) => {
-                crate::trigger::parse_go_bool(&v).ok_or_else(|| BuildpackError::BadValue {
-                    variable: SYNC_HOOK.into(),
-                    value: v.clone(),
-                    expected: "a boolean: true/false, 1/0, t/f, TRUE/FALSE".into(),
-                })?
-            }
+            Some(v) => crate::trigger::parse_bool_setting(SYNC_HOOK, v)?,
         };
         Ok(Settings {
             process,

@@ -17,6 +17,16 @@ pub fn parse_go_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// A boolean setting's `value` ([`parse_go_bool`] of it trimmed), or the
+/// error naming `variable`.
+pub fn parse_bool_setting(variable: &str, value: String) -> Result<bool, BuildpackError> {
+    parse_go_bool(value.trim()).ok_or_else(|| BuildpackError::BadValue {
+        variable: variable.to_string(),
+        value,
+        expected: "a boolean: true/false, 1/0, t/f, TRUE/FALSE".to_string(),
+    })
+}
+
 /// Whether the build is a dev build. Empty values count as unset; a value
 /// that is not a boolean is an error naming the variable.
 pub fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, BuildpackError> {
@@ -25,16 +35,7 @@ pub fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, Buildp
         let Some(value) = lookup(var).filter(|v| !v.is_empty()) else {
             continue;
         };
-        match parse_go_bool(value.trim()) {
-            Some(b) => on |= b,
-            None => {
-                return Err(BuildpackError::BadValue {
-                    variable: var.to_string(),
-                    value,
-                    expected: "a boolean: true/false, 1/0, t/f, TRUE/FALSE".to_string(),
-                })
-            }
-        }
+        on |= parse_bool_setting(var, value)?;
     }
     Ok(on)
 }

@@ -59,6 +59,16 @@ pub enum BatchEnd {
     Hook,
 }
 
+/// Build-env variable recorded as [`BatchEnd::Hook`]: `filesync skaffold
+/// --write` sets it where Skaffold runs sync hooks, beside the hook itself.
+pub const SYNC_HOOK_ENV: &str = "BP_FILESYNC_SYNC_HOOK";
+
+/// The dev image's process type that Skaffold's after-sync container hook
+/// runs (`filesync sync-done`). A process type, not a bare `filesync`: the
+/// exporter puts `/cnb/process` first on the image's PATH, where
+/// `filesync` is the supervisor's own process type.
+pub const SYNC_DONE_PROCESS: &str = "filesync-sync-done";
+
 /// Runtime env override of the recorded stop signal.
 pub const STOP_SIGNAL_ENV: &str = "FILESYNC_STOP_SIGNAL";
 

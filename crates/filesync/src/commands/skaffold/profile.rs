@@ -14,6 +14,7 @@
 use super::artifacts::Artifact;
 use anyhow::Context;
 use filesync_rules::{Overrides, SyncRule};
+use filesync_runtime::config::{SYNC_DONE_PROCESS, SYNC_HOOK_ENV as SYNC_HOOK};
 use serde::Serialize;
 
 /// Name of the generated profile.
@@ -25,13 +26,6 @@ pub const TRIGGER: &str = "BP_FILESYNC_ENABLED";
 pub const BEGIN_MARK: &str =
     "# >>> filesync skaffold: generated, do not edit; regenerate with `filesync skaffold --write`";
 pub const END_MARK: &str = "# <<< filesync skaffold";
-
-/// Build-env variable that records that Skaffold runs the after-sync hook.
-pub const SYNC_HOOK: &str = "BP_FILESYNC_SYNC_HOOK";
-/// The process type the buildpack gives the image for the hook to run
-/// (a bare `filesync` would resolve to `/cnb/process/filesync`, the
-/// supervisor's own process type, first on the image's PATH).
-pub const SYNC_DONE_COMMAND: &str = "filesync-sync-done";
 
 /// Substring by which an entry of an artifact's `buildpacks` list is taken
 /// to be this project's buildpack.
@@ -137,7 +131,7 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
                 hooks: sync_hook.then(|| SyncHooks {
                     after: vec![SyncHookItem {
                         container: ContainerHook {
-                            command: vec![SYNC_DONE_COMMAND],
+                            command: vec![SYNC_DONE_PROCESS],
                         },
                     }],
                 }),
