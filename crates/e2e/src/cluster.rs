@@ -330,6 +330,60 @@ fn cluster_cgroups() -> Vec<String> {
     found
 }
 
+/// `kubectl port-forward pod/POD :REMOTE --address 127.0.0.1`: the app in
+/// a pod reached on a free port of 127.0.0.1 (never by pod IP); stopped
+/// when dropped.
+pub struct PortForward {
+    child: std::process::Child,
+    /// The local port kubectl chose.
+    pub port: u16,
+}
+
+impl PortForward {
+    /// Starts the forward with `kubectl` (a kubectl command for the
+    /// cluster, e.g. [`Cluster::kubectl`]) and returns once kubectl says
+    /// which local port it listens on.
+    pub fn start(mut kubectl: Command, pod: &str, remote: u16) -> anyhow::Result<PortForward> {
+        use std::io::{BufRead, BufReader};
+        let mut child = kubectl
+            .args(["port-forward", &format!("pod/{pod}"), &format!(":{remote}")])
+            .args(["--address", "127.0.0.1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting kubectl port-forward")?;
+        let mut stdout = BufReader::new(child.stdout.take().context("kubectl's stdout")?);
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .context("reading kubectl port-forward")?;
+        // Keep reading: kubectl reports each connection, and a closed pipe
+        // would end it.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        // "Forwarding from 127.0.0.1:PORT -> REMOTE"
+        let port = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|p| p.parse().ok());
+        let mut forward = PortForward { child, port: 0 };
+        match port {
+            Some(port) => {
+                forward.port = port;
+                Ok(forward)
+            }
+            None => bail!("kubectl port-forward said {line:?}"),
+        }
+    }
+}
+
+impl Drop for PortForward {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

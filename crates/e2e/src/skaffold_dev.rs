@@ -314,10 +314,10 @@ impl SkaffoldDev {
         let start = Instant::now();
         let mut last = String::from("no response");
         while start.elapsed() < timeout {
-            match crate::http::get(self.port, path) {
-                Ok((status, body)) if want(status, &body) => return Ok(start.elapsed()),
-                Ok((status, body)) => last = format!("{status} {body:?}"),
-                Err(e) => last = e.to_string(),
+            // Poll in one-second slices, looking at Skaffold between them.
+            match crate::http::wait_for(self.port, path, Duration::from_secs(1), &want) {
+                Ok(_) => return Ok(start.elapsed()),
+                Err(response) => last = response,
             }
             if let Some(line) = self
                 .lines_from(0)
@@ -329,7 +329,6 @@ impl SkaffoldDev {
             if self.output.closed.load(std::sync::atomic::Ordering::SeqCst) == 2 {
                 bail!("skaffold dev exited before {path} answered\n{}", self.log());
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         bail!(
             "{path} did not answer as expected within {timeout:?} (last: {last})\n{}",

@@ -9,10 +9,12 @@
 //! This test owns its cluster: it stops one left running by an earlier test
 //! process first, and leaves none behind.
 
-use filesync_e2e::cluster::{assert_host_unchanged, host_snapshot, leftovers, Cluster};
+use filesync_e2e::cluster::{
+    assert_host_unchanged, host_snapshot, leftovers, Cluster, PortForward,
+};
 use filesync_e2e::tools::tool;
 use filesync_e2e::Harness;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -188,34 +190,8 @@ fn exercise_a_pod(cluster: &Cluster, image: &str) {
 /// GET of `path` through the forwarded port (curl, retried while the
 /// server starts).
 fn port_forward_get(cluster: &Cluster, path: &str) -> String {
-    let mut pf = cluster
-        .kubectl()
-        .args([
-            "port-forward",
-            &format!("pod/{POD}"),
-            ":8443",
-            "--address",
-            "127.0.0.1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kubectl port-forward");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(pf.stdout.take().unwrap());
-    stdout
-        .read_line(&mut line)
-        .expect("reading kubectl port-forward");
-    // Keep reading: kubectl reports each connection, and a closed pipe
-    // would end it.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    // "Forwarding from 127.0.0.1:PORT -> 8443"
-    let port: u16 = line
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("kubectl port-forward said {line:?}"));
+    let pf = PortForward::start(cluster.kubectl(), POD, 8443).unwrap_or_else(|e| panic!("{e:#}"));
+    let port = pf.port;
     let deadline = Instant::now() + Duration::from_secs(30);
     let body = loop {
         let out = Command::new(tool("curl"))
@@ -227,7 +203,6 @@ fn port_forward_get(cluster: &Cluster, path: &str) -> String {
             break String::from_utf8_lossy(&out.stdout).into_owned();
         }
         if Instant::now() > deadline {
-            let _ = pf.kill();
             panic!(
                 "nothing served through port-forward on 127.0.0.1:{port}: {}",
                 String::from_utf8_lossy(&out.stderr)
@@ -235,8 +210,7 @@ fn port_forward_get(cluster: &Cluster, path: &str) -> String {
         }
         std::thread::sleep(Duration::from_millis(300));
     };
-    let _ = pf.kill();
-    let _ = pf.wait();
+    drop(pf);
     body
 }
 

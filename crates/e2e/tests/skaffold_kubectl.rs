@@ -28,9 +28,11 @@
 mod common;
 
 mod skaffold_kubectl {
-    use super::common::{self, Case, CASES, FIRST_BUILD, TO_SYNC};
+    use super::common::{self, Case, CASES, FIRST_BUILD};
     use filesync_e2e::builder::{Builders, Platform, Stack};
-    use filesync_e2e::cluster::{assert_host_unchanged, host_snapshot, leftovers, Cluster};
+    use filesync_e2e::cluster::{
+        assert_host_unchanged, host_snapshot, leftovers, Cluster, PortForward,
+    };
     use filesync_e2e::docker::Docker;
     use filesync_e2e::http::{get, wait_for};
     use filesync_e2e::skaffold_dev::{Deployer, Mode, Project, SkaffoldDev};
@@ -239,25 +241,16 @@ mod skaffold_kubectl {
             started.elapsed().as_secs()
         );
         let content = "module.exports = \"Hello from example-basic v2\";\n";
-        let mark = dev.mark();
-        let saved = dev.write("message.js", content);
-        let synced = dev
-            .wait_line(mark, "Syncing 1 files", TO_SYNC)
-            .unwrap_or_else(|e| panic!("the edit of message.js was not synced: {e:#}"));
-        let served = wait_for(dev.port, "/", Duration::from_secs(60), |s, b| {
-            s == 200 && b.contains("example-basic v2")
-        });
-        assert!(served.is_ok(), "v2 never served: {served:?}\n{}", dev.log());
-        let live = Instant::now();
-        let rebuilt: Vec<_> = dev
-            .lines_from(mark)
-            .into_iter()
-            .filter(|l| l.contains("Building ["))
-            .collect();
-        assert!(
-            rebuilt.is_empty(),
-            "an edit must sync, not rebuild: {rebuilt:?}"
+        let edit = common::save_synced_served(
+            &dev,
+            "message.js",
+            content,
+            "/",
+            "example-basic v2",
+            Duration::from_secs(60),
+            "examples/basic: the edit of message.js",
         );
+        let (saved, synced, live) = (edit.saved, edit.synced, edit.live);
         let in_pod = dev
             .exec(&["cat", "/workspace/message.js"])
             .unwrap_or_else(|e| panic!("kubectl exec example-basic -- cat: {e:#}"));
@@ -273,40 +266,12 @@ mod skaffold_kubectl {
     /// `kubectl port-forward pod/POD :8080 --address 127.0.0.1` and a GET of
     /// `path` through it (retried while the forward comes up).
     fn port_forward_get(project: &Project, pod: &str, path: &str) -> String {
-        use std::io::{BufRead, BufReader};
-        use std::process::Stdio;
-        let mut pf = project
-            .kubectl()
-            .args([
-                "port-forward",
-                &format!("pod/{pod}"),
-                ":8080",
-                "--address",
-                "127.0.0.1",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kubectl port-forward");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(pf.stdout.take().unwrap());
-        stdout
-            .read_line(&mut line)
-            .expect("reading kubectl port-forward");
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        // "Forwarding from 127.0.0.1:PORT -> 8080"
-        let port: Option<u16> = line
-            .split("127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|p| p.parse().ok());
-        let result = match port {
-            Some(port) => wait_for(port, path, Duration::from_secs(30), |s, _| s == 200)
-                .and_then(|_| get(port, path).map(|r| r.1).map_err(|e| e.to_string())),
-            None => Err(format!("kubectl port-forward said {line:?}")),
-        };
-        let _ = pf.kill();
-        let _ = pf.wait();
+        let result = PortForward::start(project.kubectl(), pod, 8080)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|pf| {
+                wait_for(pf.port, path, Duration::from_secs(30), |s, _| s == 200)
+                    .and_then(|_| get(pf.port, path).map(|r| r.1).map_err(|e| e.to_string()))
+            });
         result.unwrap_or_else(|e| panic!("GET {path} through port-forward: {e}"))
     }
 }

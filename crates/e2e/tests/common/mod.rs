@@ -15,7 +15,7 @@
 
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::{get, wait_for};
-use filesync_e2e::skaffold_dev::{Deployer, Mode, SkaffoldDev};
+use filesync_e2e::skaffold_dev::{Deployer, Line, Mode, SkaffoldDev};
 use std::time::{Duration, Instant};
 
 /// The first build of a `skaffold dev` (builder and run image pulled,
@@ -94,30 +94,16 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
     let last = edits + 1;
     for i in 2..=last {
         let (content, marker) = (case.make)(i);
-        let mark = dev.mark();
-        let saved = dev.write(case.edit, &content);
-        let synced = dev
-            .wait_line(mark, "Syncing 1 files", TO_SYNC)
-            .unwrap_or_else(|e| panic!("{label}: edit {i} of {} not synced: {e:#}", case.edit));
-        let served = wait_for(dev.port, case.page, within, |s, b| {
-            s == 200 && b.contains(&marker)
-        });
-        assert!(
-            served.is_ok(),
-            "{label}: edit {i} never served: {served:?}\n{}",
-            dev.log()
+        let edit = save_synced_served(
+            &dev,
+            case.edit,
+            &content,
+            case.page,
+            &marker,
+            within,
+            &format!("{label}: edit {i} of {}", case.edit),
         );
-        let live = Instant::now();
-        let rebuilt: Vec<_> = dev
-            .lines_from(mark)
-            .into_iter()
-            .filter(|l| l.contains("Building ["))
-            .collect();
-        assert!(
-            rebuilt.is_empty(),
-            "{label}: an edit of {} must sync, not rebuild: {rebuilt:?}",
-            case.edit
-        );
+        let (saved, synced, live) = (edit.saved, edit.synced, edit.live);
         totals.push(live - saved);
         ours.push(live.saturating_duration_since(synced.at));
     }
@@ -366,4 +352,62 @@ pub fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
     assert!(get(dev.port, "/").unwrap().1.contains("edited and deleted"));
     assert_eq!(get(dev.port, "/static/contact.html").unwrap().0, 404);
     restarts
+}
+
+/// A save that Skaffold synced and the app serves.
+pub struct Synced {
+    pub saved: Instant,
+    /// Skaffold's `Syncing 1 files` line.
+    pub synced: Line,
+    /// When the app first answered `page` with the marker.
+    pub live: Instant,
+}
+
+/// Saves `content` as `rel`, then asserts, waiting on each event, that
+/// Skaffold syncs it (`Syncing 1 files` within [`TO_SYNC`]), the app
+/// serves `marker` on `page` within `within`, and Skaffold built no image
+/// for it. `what` names the save in failures.
+pub fn save_synced_served(
+    dev: &SkaffoldDev,
+    rel: &str,
+    content: &str,
+    page: &str,
+    marker: &str,
+    within: Duration,
+    what: &str,
+) -> Synced {
+    let mark = dev.mark();
+    let saved = dev.write(rel, content);
+    let synced = dev
+        .wait_line(mark, "Syncing 1 files", TO_SYNC)
+        .unwrap_or_else(|e| panic!("{what}: not synced: {e:#}"));
+    let served = wait_for(dev.port, page, within, |s, b| {
+        s == 200 && b.contains(marker)
+    });
+    assert!(
+        served.is_ok(),
+        "{what}: never served: {served:?}\n{}",
+        dev.log()
+    );
+    let live = Instant::now();
+    assert_no_image_build(dev, mark, what);
+    Synced {
+        saved,
+        synced,
+        live,
+    }
+}
+
+/// Skaffold built no image since output line `mark`: the saves since were
+/// synced, not rebuilt.
+pub fn assert_no_image_build(dev: &SkaffoldDev, mark: usize, what: &str) {
+    let rebuilt: Vec<_> = dev
+        .lines_from(mark)
+        .into_iter()
+        .filter(|l| l.contains("Building ["))
+        .collect();
+    assert!(
+        rebuilt.is_empty(),
+        "{what}: must sync, not rebuild the image: {rebuilt:?}"
+    );
 }
