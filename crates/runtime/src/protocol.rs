@@ -22,6 +22,7 @@
 //! file system). Shims and the hook try the same list in the same order,
 //! and talk to a private directory only when it is theirs and private.
 
+use crate::errors::SyncDoneError;
 use crate::watch::Gate;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -191,18 +192,18 @@ impl Drop for Session {
 /// `filesync sync-done`: tells the supervisor the batch is complete and
 /// waits until its reload has taken the old app out. `Err` when no
 /// supervisor listens.
-pub fn sync_done() -> Result<(), String> {
+pub fn sync_done() -> Result<(), SyncDoneError> {
     let Some(mut s) = connect() else {
-        let tried: Vec<String> = candidates(&socket_path())
+        let tried = candidates(&socket_path())
             .iter()
             .map(|c| c.path.display().to_string())
             .collect();
-        return Err(format!("no supervisor listens on {}", tried.join(" or ")));
+        return Err(SyncDoneError::NoSupervisor { tried });
     };
-    s.write_all(b"done\n").map_err(|e| e.to_string())?;
+    s.write_all(b"done\n")?;
     match read_line(&s, DONE_WAIT) {
         Some(l) if l.trim() == "ok" => Ok(()),
-        _ => Err("the supervisor did not answer".into()),
+        _ => Err(SyncDoneError::NoAnswer),
     }
 }
 
