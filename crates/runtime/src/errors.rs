@@ -9,6 +9,7 @@
 
 use crate::config::STOP_SIGNALS;
 use std::io;
+use std::path::PathBuf;
 
 /// A child of the supervisor (the app, or the rebuild command) could not
 /// be started.
@@ -54,6 +55,39 @@ pub struct StopSignalError {
     pub value: String,
 }
 
+/// The file-system watcher could not be set up at all (the supervisor
+/// then runs without it, on the shims alone).
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// No inotify instance (`fs.inotify.max_user_instances` reached).
+    #[error("inotify: {0}")]
+    Inotify(notify::Error),
+    /// The app directory itself cannot be watched.
+    #[error("watching {}: {source}", .root.display())]
+    Root {
+        root: PathBuf,
+        source: notify::Error,
+    },
+}
+
+/// No candidate for the sync socket could be created (the supervisor then
+/// runs without it, on file-system events alone).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", each_failure(.tried))]
+pub struct ListenError {
+    /// Every candidate path, with why it failed.
+    pub tried: Vec<(PathBuf, io::Error)>,
+}
+
+/// `PATH: why; PATH: why`.
+fn each_failure(tried: &[(PathBuf, io::Error)]) -> String {
+    let each: Vec<String> = tried
+        .iter()
+        .map(|(path, e)| format!("{}: {e}", path.display()))
+        .collect();
+    each.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +114,30 @@ mod tests {
         let bad = StopSignalError {
             value: "STOP".into(),
         };
+        let no_socket = ListenError {
+            tried: vec![
+                (
+                    "/tmp/filesync.sock".into(),
+                    io::Error::from(io::ErrorKind::PermissionDenied),
+                ),
+                (
+                    "/run/x.sock".into(),
+                    io::Error::from(io::ErrorKind::ReadOnlyFilesystem),
+                ),
+            ],
+        };
+        assert_eq!(
+            no_socket.to_string(),
+            "/tmp/filesync.sock: permission denied; /run/x.sock: read-only filesystem or storage medium"
+        );
+        let unwatched = WatchError::Root {
+            root: "/workspace".into(),
+            source: notify::Error::path_not_found(),
+        };
+        assert_eq!(
+            unwatched.to_string(),
+            "watching /workspace: No path was found."
+        );
         assert_eq!(
             bad.to_string(),
             "\"STOP\" is not a stop signal; use one of TERM, INT, QUIT, HUP, USR1, USR2, WINCH, KILL (with or without SIG)"

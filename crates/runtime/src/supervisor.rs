@@ -33,9 +33,10 @@ pub mod restart;
 pub mod signals;
 
 use crate::config::BatchEnd;
+use crate::errors::{ListenError, WatchError};
 use crate::log;
 use crate::protocol::Candidate;
-use crate::watch::{Gate, Unavailable, Watching};
+use crate::watch::{Gate, Watching};
 use executor::{Executor, Msg};
 use filesync_rules::ReloadAction;
 pub use nix::sys::signal::Signal;
@@ -79,14 +80,11 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     Ok(executor.run(&rx))
 }
 
-type Listening = Result<PathBuf, Vec<(PathBuf, std::io::Error)>>;
+type Listening = Result<PathBuf, ListenError>;
 
 /// The two ways changes reach the loop: the shims' socket and the
 /// file-system watcher (either may be missing, see the module docs).
-fn listen_and_watch(
-    opts: &Options,
-    tx: &Sender<Msg>,
-) -> (Listening, Result<Watching, Unavailable>) {
+fn listen_and_watch(opts: &Options, tx: &Sender<Msg>) -> (Listening, Result<Watching, WatchError>) {
     let gate = Gate::new(Some(opts.app_dir.clone()));
     let socket = {
         let tx = tx.clone();
@@ -106,7 +104,7 @@ fn listen_and_watch(
 
 /// One line saying what reloads the app, and one per part that is missing
 /// saying what still works without it.
-fn log_inputs(opts: &Options, socket: &Listening, watching: &Result<Watching, Unavailable>) {
+fn log_inputs(opts: &Options, socket: &Listening, watching: &Result<Watching, WatchError>) {
     let socket_note = match socket {
         Ok(path) if *path == opts.socket => format!("sync socket {}", path.display()),
         Ok(path) => format!(
@@ -124,14 +122,9 @@ fn log_inputs(opts: &Options, socket: &Listening, watching: &Result<Watching, Un
         ),
         Err(_) => log!("not watching {}; {socket_note}", opts.app_dir.display()),
     }
-    if let Err(errors) = socket {
-        let why: Vec<String> = errors
-            .iter()
-            .map(|(p, e)| format!("{}: {e}", p.display()))
-            .collect();
+    if let Err(why) = socket {
         log!(
-            "degraded: no sync socket ({}). The app runs, and file changes still reload it through file-system events (debounced), but syncs are not batched: a large sync may restart it more than once",
-            why.join("; ")
+            "degraded: no sync socket ({why}). The app runs, and file changes still reload it through file-system events (debounced), but syncs are not batched: a large sync may restart it more than once"
         );
     }
     match watching {
