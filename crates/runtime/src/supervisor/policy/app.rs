@@ -98,8 +98,20 @@ impl App {
 
     /// A start held for a shim that has now ended without a reload.
     pub fn release_held_start(&mut self, now: Instant, out: &mut Out) {
-        if let Waiting::Held { restart, .. } = std::mem::take(&mut self.waiting) {
+        if let Some(restart) = self.take_held() {
             self.start_for(now, restart, out);
+        }
+    }
+
+    /// The held restart, if that is what the app waits for (a crash
+    /// backoff stays as it is).
+    fn take_held(&mut self) -> Option<Restart> {
+        match std::mem::take(&mut self.waiting) {
+            Waiting::Held { restart, .. } => Some(restart),
+            other => {
+                self.waiting = other;
+                None
+            }
         }
     }
 

@@ -650,3 +650,18 @@ fn static_files_need_no_reload() {
         .iter()
         .any(|l| l == "sync: 2 file(s); nothing to reload (files are served as they are)"));
 }
+
+#[test]
+fn a_sync_that_restarts_nothing_keeps_a_crashed_apps_backoff() {
+    // Static files reload nothing and a rebuild restarts only once it has
+    // succeeded: neither may cancel the crash restart the app waits for.
+    for reload in [Reload::None, Reload::Rebuild] {
+        let mut s = Sim::new(settings(reload, BatchEnd::Shim));
+        s.exited(1); // waits 100 ms
+        let out = s.sync(1, 1, Tool::Tar);
+        assert!(has(&out, &Action::Reply(1)), "{reload:?}: {out:?}");
+        assert!(!has(&out, &Action::Start(Job::App)), "{reload:?}: {out:?}");
+        let out = s.advance(BACKOFF_START);
+        assert!(has(&out, &Action::Start(Job::App)), "{reload:?}: {out:?}");
+    }
+}
