@@ -4,6 +4,7 @@
 //! The buildpack writes this as TOML into its launch layer and points the
 //! launch env variable [`CONFIG_ENV`] at it.
 
+use crate::errors::StopSignalError;
 use filesync_rules::Plan;
 use serde::{Deserialize, Serialize};
 
@@ -81,18 +82,15 @@ pub const STOP_SIGNALS: [&str; 8] = [
 
 /// The canonical name (`QUIT`) of a stop signal written `QUIT`, `SIGQUIT`,
 /// `quit` or `sigquit`; an error naming the accepted names otherwise.
-pub fn parse_stop_signal(value: &str) -> Result<&'static str, String> {
+pub fn parse_stop_signal(value: &str) -> Result<&'static str, StopSignalError> {
     let upper = value.trim().to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
     STOP_SIGNALS
         .iter()
         .find(|s| **s == name)
         .copied()
-        .ok_or_else(|| {
-            format!(
-                "{value:?} is not a stop signal; use one of {} (with or without SIG)",
-                STOP_SIGNALS.join(", ")
-            )
+        .ok_or_else(|| StopSignalError {
+            value: value.to_string(),
         })
 }
 
@@ -151,7 +149,7 @@ mod tests {
         assert_eq!(parse_stop_signal(" SIGWINCH "), Ok("WINCH"));
         assert_eq!(parse_stop_signal("usr2"), Ok("USR2"));
         for bad in ["", "SIG", "15", "STOP", "SIGCHLD", "TERMX"] {
-            let e = parse_stop_signal(bad).unwrap_err();
+            let e = parse_stop_signal(bad).unwrap_err().to_string();
             assert!(e.contains("TERM, INT, QUIT"), "{bad:?}: {e}");
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod delegate;
+pub mod errors;
 pub mod launch_env;
 pub mod metadata;
 pub mod protocol;

@@ -22,6 +22,7 @@
 //! file system). Shims and the hook try the same list in the same order,
 //! and talk to a private directory only when it is theirs and private.
 
+use crate::errors::{ListenError, SyncDoneError};
 use crate::watch::Gate;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -191,18 +192,18 @@ impl Drop for Session {
 /// `filesync sync-done`: tells the supervisor the batch is complete and
 /// waits until its reload has taken the old app out. `Err` when no
 /// supervisor listens.
-pub fn sync_done() -> Result<(), String> {
+pub fn sync_done() -> Result<(), SyncDoneError> {
     let Some(mut s) = connect() else {
-        let tried: Vec<String> = candidates(&socket_path())
+        let tried = candidates(&socket_path())
             .iter()
             .map(|c| c.path.display().to_string())
             .collect();
-        return Err(format!("no supervisor listens on {}", tried.join(" or ")));
+        return Err(SyncDoneError::NoSupervisor { tried });
     };
-    s.write_all(b"done\n").map_err(|e| e.to_string())?;
+    s.write_all(b"done\n")?;
     match read_line(&s, DONE_WAIT) {
         Some(l) if l.trim() == "ok" => Ok(()),
-        _ => Err("the supervisor did not answer".into()),
+        _ => Err(SyncDoneError::NoAnswer),
     }
 }
 
@@ -247,8 +248,8 @@ pub fn listen(
     candidates: &[Candidate],
     gate: Arc<Gate>,
     deliver: impl Fn(ShimEvent) -> bool + Send + Sync + 'static,
-) -> Result<PathBuf, Vec<(PathBuf, std::io::Error)>> {
-    let mut errors = Vec::new();
+) -> Result<PathBuf, ListenError> {
+    let mut tried = Vec::new();
     let mut bound = None;
     for c in candidates {
         match bind_candidate(c) {
@@ -256,11 +257,11 @@ pub fn listen(
                 bound = Some((l, c.path.clone()));
                 break;
             }
-            Err(e) => errors.push((c.path.clone(), e)),
+            Err(e) => tried.push((c.path.clone(), e)),
         }
     }
     let Some((listener, path)) = bound else {
-        return Err(errors);
+        return Err(ListenError { tried });
     };
     let deliver = Arc::new(deliver);
     std::thread::spawn(move || {
@@ -326,98 +327,4 @@ fn serve(id: u64, conn: UnixStream, gate: &Gate, deliver: &dyn Fn(ShimEvent) -> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::mpsc::channel;
-
-    #[test]
-    fn fallbacks_are_private_directories_after_the_configured_path() {
-        let c = candidates(Path::new("/tmp/x.sock"));
-        assert_eq!(c[0].path, Path::new("/tmp/x.sock"));
-        assert_eq!(c[0].private_dir, None);
-        let uid = nix::unistd::getuid();
-        let last = c.last().unwrap();
-        assert_eq!(
-            last.path,
-            PathBuf::from(format!("/dev/shm/filesync-{uid}/filesync.sock"))
-        );
-        assert!(c[1..].iter().all(|c| c.private_dir.is_some()));
-    }
-
-    #[test]
-    fn an_unusable_path_falls_back_to_a_private_0700_directory() {
-        let d = tempfile::tempdir().unwrap();
-        let private = d.path().join("filesync-test");
-        let cands = vec![
-            Candidate {
-                path: d.path().join("missing-dir/x.sock"),
-                private_dir: None,
-            },
-            Candidate {
-                path: private.join("filesync.sock"),
-                private_dir: Some(private.clone()),
-            },
-        ];
-        let (tx, rx) = channel();
-        let got = listen(&cands, Gate::new(None), move |e| tx.send(e).is_ok()).unwrap();
-        assert_eq!(got, private.join("filesync.sock"));
-        let m = std::fs::metadata(&private).unwrap();
-        assert_eq!(m.mode() & 0o777, 0o700);
-        let s = std::fs::metadata(&got).unwrap();
-        assert_eq!(s.mode() & 0o777, 0o600);
-        // A session through it.
-        let mut c = UnixStream::connect(&got).unwrap();
-        c.write_all(b"begin\n").unwrap();
-        assert_eq!(read_line(&c, Duration::from_secs(5)).unwrap(), "ok\n");
-        assert!(matches!(rx.recv().unwrap(), ShimEvent::Begin(_)));
-        c.write_all(b"end 3 rm\n").unwrap();
-        match rx.recv().unwrap() {
-            ShimEvent::End {
-                files, tool, reply, ..
-            } => {
-                assert_eq!((files, tool.as_str()), (3, "rm"));
-                reply.send();
-            }
-            e => panic!("{e:?}"),
-        }
-        assert_eq!(read_line(&c, Duration::from_secs(5)).unwrap(), "ok\n");
-    }
-
-    #[test]
-    fn a_directory_that_is_not_private_is_refused() {
-        let d = tempfile::tempdir().unwrap();
-        let open = d.path().join("filesync-open");
-        std::fs::create_dir(&open).unwrap();
-        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let cands = vec![Candidate {
-            path: open.join("filesync.sock"),
-            private_dir: Some(open.clone()),
-        }];
-        let errors = listen(&cands, Gate::new(None), |_| true).unwrap_err();
-        assert!(
-            errors[0].1.to_string().contains("not a private directory"),
-            "{errors:?}"
-        );
-        assert!(!open.join("filesync.sock").exists());
-    }
-
-    #[test]
-    fn a_disconnect_before_end_is_an_abort_and_closes_the_gate_session() {
-        let d = tempfile::tempdir().unwrap();
-        let cands = vec![Candidate {
-            path: d.path().join("s"),
-            private_dir: None,
-        }];
-        let gate = Gate::new(None);
-        let (tx, rx) = channel();
-        let path = listen(&cands, gate.clone(), move |e| tx.send(e).is_ok()).unwrap();
-        let mut c = UnixStream::connect(&path).unwrap();
-        c.write_all(b"begin\n").unwrap();
-        read_line(&c, Duration::from_secs(5)).unwrap();
-        assert!(gate.session_open());
-        drop(c);
-        assert!(matches!(rx.recv().unwrap(), ShimEvent::Begin(_)));
-        assert!(matches!(rx.recv().unwrap(), ShimEvent::Abort(_)));
-        assert!(!gate.session_open());
-    }
-}
+mod tests;

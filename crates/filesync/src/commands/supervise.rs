@@ -120,6 +120,7 @@ fn stop_signal(recorded: Option<&str>, env: Option<&str>) -> Signal {
                 "[filesync] {from}: {}; ignored",
                 filesync_runtime::config::parse_stop_signal(value)
                     .err()
+                    .map(|e| e.to_string())
                     .unwrap_or_default()
             ),
         }
