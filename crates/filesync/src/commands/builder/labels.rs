@@ -55,7 +55,11 @@ pub struct GroupEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunImage {
     pub image: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub mirrors: Vec<String>,
 }
 
@@ -78,9 +82,9 @@ pub struct Apis {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ApiSet {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub deprecated: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub supported: Vec<String>,
 }
 
@@ -116,9 +120,9 @@ impl Lifecycle {
 /// pack's `io.buildpacks.builder.metadata`, the fields read here.
 #[derive(Deserialize)]
 struct Metadata {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     buildpacks: Vec<BuildpackRef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     images: Vec<RunImage>,
     #[serde(default)]
     stack: Option<StackMetadata>,
@@ -186,6 +190,15 @@ impl BuilderLabels {
     }
 }
 
+/// pack writes `null` for an empty list in places (Go's nil slices).
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
 /// The version of skaffold-filesync the builder carries, if any (in its
 /// buildpack list or its buildpack layers).
 fn filesync_version(
@@ -209,17 +222,17 @@ pub(crate) mod tests {
     use serde_json::json;
 
     /// A config shaped like that of a builder `pack builder create` made
-    /// from Paketo-shaped composites.
+    /// from Paketo-shaped composites (with the `null` lists pack writes).
     pub fn stock_config() -> Value {
         let metadata = json!({
             "description": "stock",
             "buildpacks": [{"id": "e2e/nodejs", "version": "1.0.0"}, {"id": "e2e/node", "version": "0.1.0"}],
             "images": [{"image": "127.0.0.1:5000/stack/run-base:latest"}],
-            "stack": {"runImage": {"image": "127.0.0.1:5000/stack/run-base:latest", "mirrors": []}},
+            "stack": {"runImage": {"image": "127.0.0.1:5000/stack/run-base:latest", "mirrors": null}},
             "lifecycle": {"version": "0.21.17",
                 "api": {"buildpack": "0.7", "platform": "0.7"},
                 "apis": {"buildpack": {"deprecated": [], "supported": ["0.7", "0.8", "0.9", "0.10"]},
-                         "platform": {"deprecated": [], "supported": ["0.7", "0.8", "0.9", "0.15"]}}},
+                         "platform": {"deprecated": null, "supported": ["0.7", "0.8", "0.9", "0.15"]}}},
             "createdBy": {"name": "Pack CLI", "version": "0.40.6"}
         });
         let order = json!([
