@@ -289,6 +289,57 @@ mod filesync_builder {
         );
     }
 
+    /// `filesync skaffold` on examples/node whose artifact names `builder`:
+    /// its stderr.
+    fn filesync_skaffold_with(builder: &str) -> String {
+        let ctx = tempfile::tempdir().unwrap();
+        let example = filesync_e2e::tools::repo_root().join("examples/node");
+        filesync_e2e::tools::run(
+            Command::new("cp")
+                .arg("-a")
+                .arg(example.join("."))
+                .arg(ctx.path()),
+        )
+        .unwrap();
+        let yaml = ctx.path().join("skaffold.yaml");
+        // A text edit: the generated block's markers stay as they are.
+        let original = std::fs::read_to_string(&yaml).unwrap();
+        let stock = "builder: paketobuildpacks/builder-jammy-base\n";
+        assert!(original.contains(stock), "{original}");
+        std::fs::write(
+            &yaml,
+            original.replace(stock, &format!("builder: {builder}\n")),
+        )
+        .unwrap();
+        let out = Command::new(filesync_bin())
+            .arg("skaffold")
+            .arg(ctx.path())
+            .env("DOCKER_HOST", &Docker::get().host)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        stderr
+    }
+
+    #[test]
+    fn filesync_skaffold_prints_the_filesync_builder_command_for_a_builder_without_the_buildpack() {
+        let stock = stock_builder();
+        let said = filesync_skaffold_with(stock);
+        let command = format!(
+            "filesync builder {stock} {}/stock-builder-filesync:latest --publish",
+            Builders::get().registry()
+        );
+        assert!(
+            said.contains("which lacks skaffold-filesync")
+                && said.lines().any(|l| l.trim() == command),
+            "the exact command {command:?}: {said}"
+        );
+        let dev = derived(false);
+        let said = filesync_skaffold_with(dev);
+        assert!(!said.contains("filesync builder"), "{dev} has it: {said}");
+    }
+
     #[test]
     fn a_non_builder_image_is_refused() {
         let run_image = format!("{}/stack/run-base:latest", Builders::get().registry());

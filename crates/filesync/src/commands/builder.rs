@@ -139,6 +139,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether the builder `image` (its config, read from `source`) carries
+/// skaffold-filesync; an error when it is no builder or its labels are
+/// malformed. For `filesync skaffold`'s advice.
+pub fn carries_filesync(
+    image: &str,
+    source: &str,
+    config: &serde_json::Value,
+) -> Result<bool, BuilderError> {
+    match BuilderLabels::from_config(image, source, config) {
+        Ok(_) => Ok(false),
+        Err(BuilderError::AlreadyHasBuildpack { .. }) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// The name of the release's buildpack file (`scripts/release.sh`).
 fn release_cnb_name() -> String {
     format!("skaffold-filesync-{}.cnb", env!("CARGO_PKG_VERSION"))
