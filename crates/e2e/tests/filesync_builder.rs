@@ -10,8 +10,9 @@
 //! with no sync block and no profile. Each refusal of `filesync builder`
 //! is asserted by its message.
 //!
-//! Measured here (2026-12-03, this machine) for the choice of route in
-//! `crates/filesync/src/commands/builder.rs`: see the module doc there.
+//! `measure_the_system_buildpack_route` (ignored; run with `--ignored`)
+//! measures the other route, skaffold-filesync as a system buildpack; the
+//! figures and the choice are in `crates/filesync/src/commands/builder.rs`.
 
 mod common;
 
@@ -255,6 +256,61 @@ mod filesync_builder {
             Mode::Auto,
             Deployer::Docker,
             "derived --auto (docker, auto)",
+        );
+    }
+
+    /// The other route `filesync builder` could take, measured (run with
+    /// `--ignored`; not part of the suite): the stock builder as the base
+    /// with its order unchanged and skaffold-filesync as a *system*
+    /// buildpack (`[system.post] buildpacks`, pack >= 0.38 writes
+    /// `/cnb/system.toml`), which lifecycle 0.21 appends to every group at
+    /// Platform API >= 0.15 only. The real `skaffold dev` with the
+    /// generated rules: built, synced and served, or not.
+    #[test]
+    #[ignore]
+    fn measure_the_system_buildpack_route() {
+        let stock = stock_builder();
+        let registry = Builders::get().registry();
+        let name = format!("{registry}/stock-builder-system:latest");
+        let order = label(&config_of(stock), "io.buildpacks.buildpack.order");
+        let mut toml = format!("[[buildpacks]]\nuri = {:?}\n\n", cnb());
+        for g in order.as_array().unwrap() {
+            toml += "[[order]]\n";
+            for e in g["group"].as_array().unwrap() {
+                toml += &format!(
+                    "[[order.group]]\nid = {}\nversion = {}\noptional = {}\n",
+                    e["id"],
+                    e["version"],
+                    e["optional"].as_bool().unwrap_or(false)
+                );
+            }
+        }
+        toml += &format!(
+            "\n[system.post]\nbuildpacks = [{{ id = \"skaffold-filesync\", version = \"{v}\", optional = true }}]\n\n\
+             [build]\nimage = \"{stock}\"\n\n[[run.images]]\nimage = \"{registry}/stack/run-base:latest\"\n\n\
+             [lifecycle]\nuri = {lc:?}\n",
+            v = Release::get().version(),
+            lc = filesync_e2e::builder::lifecycle_dist(filesync_e2e::builder::Platform::Current)
+                .unwrap()
+                .display()
+                .to_string(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("builder.toml"), &toml).unwrap();
+        filesync_e2e::tools::run(
+            Command::new(tool("pack"))
+                .args(["builder", "create", &name, "--config"])
+                .arg(dir.path().join("builder.toml"))
+                .args(["--publish", "--pull-policy", "if-not-present"])
+                .env("HOME", dir.path())
+                .env("DOCKER_HOST", &Docker::get().host),
+        )
+        .unwrap_or_else(|e| panic!("{e:#}\n{toml}"));
+        dev_node(
+            &name,
+            Mode::Generated,
+            Deployer::Docker,
+            "system buildpack route (docker, generated)",
         );
     }
 

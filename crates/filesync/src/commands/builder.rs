@@ -9,16 +9,24 @@
 //! five-phase flow, which fails with Paketo's non-root build user
 //! (Skaffold #9712; DESIGN.md §9).
 //!
-//! Why `[build] image = FROM` and not system buildpacks: a builder may
-//! declare `[[system.post.buildpacks]]` (pack ≥ 0.38, `/cnb/system.toml`),
-//! which lifecycle 0.21 appends to every group — but only at Platform
-//! API ≥ 0.15 (`phase/hermetic_factory.go`, and `-system` exists only from
-//! 0.15 in `cmd/lifecycle/detector.go`), so it can never serve `--auto`,
-//! whose builds must run at ≤ 0.8. Measured with the real `skaffold dev`
-//! (v2.24.0, pack v0.40.6, lifecycle v0.21.17) on this project's
-//! Paketo-shaped stock builder: see `crates/e2e/tests/filesync_builder.rs`
-//! and the measurement recorded there. The base-image route works for
-//! both modes, and is what this command does.
+//! Why `[build] image = FROM` and not system buildpacks. A builder may
+//! also declare skaffold-filesync as a system buildpack
+//! (`[system.post] buildpacks`, pack ≥ 0.38 writes `/cnb/system.toml`),
+//! which lifecycle 0.21 appends to every group, leaving FROM's order as it
+//! is — but only at Platform API ≥ 0.15 (`phase/hermetic_factory.go`;
+//! `-system` exists only from 0.15, `cmd/lifecycle/detector.go`).
+//! Measured on 2026-12-03 with the real `skaffold dev` (v2.24.0, pack
+//! v0.40.6 inside it, lifecycle v0.21.17, docker deployer, examples/node,
+//! generated rules) on the project's Paketo-shaped stock builder
+//! (`crates/e2e/tests/filesync_builder.rs`, `measure_the_system_buildpack_route`,
+//! run with `--ignored`): the system-buildpack builder built, synced and
+//! served each edit (save-to-live 1,217 ms and 1,216 ms, of which ~1,013 ms
+//! is Skaffold's watch interval); the base-image builder did the same
+//! (1,746 / 1,128 ms). Both work with the generated rules; only the
+//! base-image route can serve `--auto`, whose builds must run at Platform
+//! API ≤ 0.8, where no system buildpack runs. So this command takes the
+//! base-image route for both modes: one kind of derived builder, the same
+//! groups whichever mode the user picks.
 
 mod config_files;
 mod errors;
@@ -36,8 +44,8 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 #[command(after_help = "\
 FROM is looked up as `filesync inspect` does: the local Docker daemon
-(DOCKER_HOST) first, then its registry. pack (v0.38 or newer) must be on
-PATH. Without --publish, NEW goes into the Docker daemon; `skaffold dev`
+(DOCKER_HOST) first, then its registry. pack must be on PATH (tested
+with v0.40.6). Without --publish, NEW goes into the Docker daemon; `skaffold dev`
 pulls its builder on the first build, so push it or use --publish.")]
 pub struct Args {
     /// The builder to derive from (e.g. paketobuildpacks/builder-jammy-base).

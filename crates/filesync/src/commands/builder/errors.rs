@@ -74,7 +74,7 @@ impl BuilderError {
             Malformed { image, label, detail } => (
                 format!("the builder {image} has a malformed {label} label"),
                 format!("it is not the JSON `pack builder create` writes: {detail}"),
-                "derive from a builder made by pack (`pack builder inspect IMAGE` should read it), or write the builder.toml by hand (docs/user-guide.md, \"By hand\")".into(),
+                "derive from a builder made by pack (`pack builder inspect IMAGE` should read it), or write the builder.toml by hand (docs/user-guide.md, \"By hand: a builder.toml\")".into(),
             ),
             AlreadyHasBuildpack { image, version } => (
                 format!("{image} already contains {BUILDPACK_ID} {version}"),
