@@ -396,6 +396,59 @@ mod filesync_builder {
         assert!(!said.contains("filesync builder"), "{dev} has it: {said}");
     }
 
+    /// `--auto` needs Platform API <= 0.8: a builder (made by pack from
+    /// the stock builder's procfile image) whose lifecycle descriptor
+    /// offers only newer ones is refused, naming what it offers.
+    #[test]
+    fn auto_with_a_lifecycle_without_platform_0_8_is_refused() {
+        stock_builder(); // publishes e2e/procfile's image
+        let registry = Builders::get().registry();
+        let dir = tempfile::tempdir().unwrap();
+        let dist = dir.path().join("lifecycle-dist");
+        let current =
+            filesync_e2e::builder::lifecycle_dist(filesync_e2e::builder::Platform::Current)
+                .unwrap();
+        filesync_e2e::tools::run(Command::new("cp").arg("-a").arg(&current).arg(&dist)).unwrap();
+        let descriptor = std::fs::read_to_string(dist.join("lifecycle.toml")).unwrap();
+        // The platform list (the buildpack list ends at 0.12).
+        let newer = descriptor.replace(
+            "\"0.7\", \"0.8\", \"0.9\", \"0.10\", \"0.11\", \"0.12\", \"0.13\"",
+            "\"0.9\", \"0.10\", \"0.11\", \"0.12\", \"0.13\"",
+        );
+        assert_ne!(newer, descriptor, "{descriptor}");
+        std::fs::write(dist.join("lifecycle.toml"), newer).unwrap();
+        let name = format!("{registry}/builder-without-platform-0-8:latest");
+        let toml = format!(
+            "[[buildpacks]]\nuri = \"{registry}/e2e/procfile:0.1.0\"\n\n\
+             [[order]]\n[[order.group]]\nid = \"e2e/procfile\"\n\n\
+             [build]\nimage = \"{registry}/stack/build:latest\"\n\n\
+             [[run.images]]\nimage = \"{registry}/stack/run-base:latest\"\n\n\
+             [lifecycle]\nuri = {:?}\n",
+            dist.display().to_string()
+        );
+        std::fs::write(dir.path().join("builder.toml"), &toml).unwrap();
+        filesync_e2e::tools::run(
+            Command::new(tool("pack"))
+                .args(["builder", "create", &name, "--config"])
+                .arg(dir.path().join("builder.toml"))
+                .args(["--publish", "--pull-policy", "if-not-present"])
+                .env("HOME", dir.path())
+                .env("DOCKER_HOST", &Docker::get().host),
+        )
+        .unwrap_or_else(|e| panic!("{e:#}\n{toml}"));
+        let e = refusal(&filesync_builder(
+            &[&name, "x/y:latest", "--auto", "--buildpack", &cnb()],
+            None,
+        ));
+        assert!(
+            e.contains(&format!(
+                "--auto: the lifecycle 0.21.17 of {name} offers no Platform API 0.8 or older"
+            )) && e.contains("0.9, 0.10")
+                && e.contains("drop --auto"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn a_non_builder_image_is_refused() {
         let run_image = format!("{}/stack/run-base:latest", Builders::get().registry());
