@@ -69,6 +69,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !cfg!(all(feature = "daemon", feature = "registry")) {
+        return Err(BuilderError::NoClients.into());
+    }
     let pack = pack::find(std::env::var_os("PATH"))?;
     let buildpack = buildpack_uri(args.buildpack.as_deref(), std::env::current_exe().ok())?;
     let say = |line: &str| eprintln!("filesync builder: {line}");

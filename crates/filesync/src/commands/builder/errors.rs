@@ -33,6 +33,9 @@ pub enum BuilderError {
     },
     /// FROM's `/cnb/lifecycle` could not be copied out through the daemon.
     LifecycleCopy { image: String, detail: String },
+    /// This filesync was built without the daemon or registry client
+    /// (the static binary inside the buildpack is).
+    NoClients,
     /// `pack builder create` failed (its own output was shown above).
     PackFailed { status: String, config: PathBuf },
 }
@@ -90,6 +93,11 @@ impl BuilderError {
                 format!("cannot copy the lifecycle out of {image}"),
                 format!("the derived builder keeps FROM's own lifecycle, copied from /cnb/lifecycle of FROM through the Docker daemon (without it pack would download its default lifecycle): {detail}"),
                 "point DOCKER_HOST at a running Docker daemon that can pull FROM (pack needs it too)".into(),
+            ),
+            NoClients => (
+                "this filesync cannot derive builders".into(),
+                "it was built without the Docker daemon and registry clients (cargo features `daemon` and `registry`), as the static runtime inside the buildpack (and the release's filesync-VERSION-x86_64-linux) is, and `filesync builder` needs both to read FROM's labels and copy its lifecycle".into(),
+                "use the CLI built with its default features: `cargo install --path crates/filesync` from a checkout".into(),
             ),
             PackFailed { status, config } => (
                 format!("`pack builder create` failed ({status})"),
