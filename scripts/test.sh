@@ -30,7 +30,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # (includes crates/e2e/tests/release.rs: scripts/release.sh, its .cnb,
 # binary and checksums, and a pack build with the published buildpack)
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e, release)"
-cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_ --skip inspect_daemon --skip skaffold_compile_error
+cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_ --skip inspect_daemon --skip skaffold_compile_error --skip filesync_builder::
 stamp "cargo install --path crates/filesync on this checkout, no extra flags: a working filesync"
 install_root=$(mktemp -d)
 cargo install -q --path crates/filesync --root "$install_root"
@@ -49,6 +49,8 @@ stamp "the project's own Kubernetes cluster: a pod, kubectl exec tar, logs, port
 cargo test -p filesync-e2e --test cluster_smoke -- --nocapture
 stamp "the real client on Kubernetes: skaffold dev (kubectl deployer) on every example, and examples/basic"
 cargo test -p filesync-e2e --test skaffold_kubectl -- --nocapture
+stamp "filesync builder on a Paketo-shaped stock builder: derived, then the real skaffold dev (docker and kubectl deployers, --auto), its refusals"
+cargo test -p filesync-e2e --test filesync_builder -- --nocapture --test-threads=1
 stamp "fault and load suite (figures printed)"
 scripts/fault-load.sh
 stamp "examples' skaffold.yaml are current"

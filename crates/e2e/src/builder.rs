@@ -172,7 +172,7 @@ impl Builders {
 
 /// A lifecycle "release" directory for `pack builder create`:
 /// `lifecycle.toml` and `lifecycle/<phase>` (the binaries setup built).
-fn lifecycle_dist(platform: Platform) -> anyhow::Result<PathBuf> {
+pub fn lifecycle_dist(platform: Platform) -> anyhow::Result<PathBuf> {
     let (name, platform_apis) = match platform {
         Platform::Current => (
             "current",

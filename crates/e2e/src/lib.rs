@@ -26,6 +26,7 @@ pub mod registry;
 pub mod release;
 pub mod skaffold_dev;
 pub mod skaffold_sync;
+pub mod stock_builder;
 pub mod tools;
 
 pub use image::Image;

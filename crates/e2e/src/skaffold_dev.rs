@@ -94,9 +94,20 @@ impl Project {
             Mode::Auto => Platform::Legacy,
         };
         let builder = Builders::get().builder(stack, platform);
+        Project::with_builder(example, mode, &builder, deployer)
+    }
+
+    /// As [`Project::new`], with the builder `builder` (a reference in the
+    /// harness registry, e.g. one `filesync builder` derived).
+    pub fn with_builder(
+        example: &str,
+        mode: Mode,
+        builder: &str,
+        deployer: Deployer,
+    ) -> anyhow::Result<Project> {
         // Skaffold pulls the builder and its run image on the first build;
         // if either is missing it fails deep in its output. Say it first.
-        let run_image = run_image_of(&builder)?;
+        let run_image = run_image_of(builder)?;
         require_in_registry(&run_image, "run image")?;
         Docker::get();
         let kubeconfig = match deployer {
@@ -113,7 +124,7 @@ impl Project {
                 .arg(ctx.path()),
         )?;
         let port = crate::container::free_port();
-        let (image, pod) = rewrite_skaffold_yaml(ctx.path(), &builder, mode, deployer, port)?;
+        let (image, pod) = rewrite_skaffold_yaml(ctx.path(), builder, mode, deployer, port)?;
         let home = tempfile::Builder::new()
             .prefix("filesync-skaffold-home-")
             .tempdir()?;

@@ -40,6 +40,8 @@ enum Command {
     Inspect(commands::inspect::Args),
     /// Generate or check Skaffold `sync.manual` rules and a dev profile.
     Skaffold(commands::skaffold::Args),
+    /// Derive a dev builder: FROM plus skaffold-filesync in every group (runs `pack builder create`).
+    Builder(commands::builder::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::SyncDone(a) => commands::sync_done::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Skaffold(a) => commands::skaffold::run(a),
+        Command::Builder(a) => commands::builder::run(a),
     };
     match result {
         Ok(code) => code,

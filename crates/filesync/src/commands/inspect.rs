@@ -10,7 +10,7 @@
 
 mod archive;
 #[cfg(feature = "daemon")]
-mod daemon;
+pub(crate) mod daemon;
 mod metadata;
 mod oci_layout;
 #[cfg(feature = "registry")]
@@ -116,14 +116,16 @@ fn source_of(image: &str) -> anyhow::Result<Source> {
 }
 
 /// An image config and where it was read.
-struct Found {
+pub(crate) struct Found {
     /// The image config (OCI `application/vnd.oci.image.config.v1+json`).
-    config: Value,
+    pub config: Value,
     /// For the report's `source:` line.
-    source: String,
+    pub source: String,
 }
 
-fn image_config(image: &str, insecure: bool) -> anyhow::Result<Found> {
+/// The config of `image` (any IMAGE form of `filesync inspect`; a bare
+/// reference from the Docker daemon, then its registry).
+pub(crate) fn image_config(image: &str, insecure: bool) -> anyhow::Result<Found> {
     let found = match source_of(image)? {
         Source::OciLayout { dir, tag } => {
             oci_layout::config(&dir, tag.as_deref()).map(|config| Found {

@@ -1,5 +1,6 @@
 //! One module per subcommand; each exposes `Args` (clap) and
 //! `run(Args) -> anyhow::Result<ExitCode>`.
+pub mod builder;
 pub mod inspect;
 pub mod rm;
 pub mod rules;

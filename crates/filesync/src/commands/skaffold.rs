@@ -11,6 +11,7 @@
 //! user's own text (comments included) is never re-emitted by a YAML writer.
 
 mod artifacts;
+mod builder_check;
 mod profile;
 mod project_descriptor;
 mod splice;
@@ -75,6 +76,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let new = update(&old, &file, &args.app_dir, &options)
         .with_context(|| format!("{}", file.display()))?;
+    if !args.check {
+        // (Not for CI's --check: it reads only the file, never the network.)
+        for advice in builder_check::advice(&builders(&old, &file, &args.app_dir)?) {
+            eprintln!("{advice}");
+        }
+    }
     let name = file.display().to_string();
     if args.write {
         if new != old {
@@ -164,6 +171,23 @@ pub fn update(
         );
     }
     Ok(out)
+}
+
+/// The buildpacks artifacts of every document of `old` that build the app
+/// in `app_dir` (for their builders).
+fn builders(old: &str, file: &Path, app_dir: &Path) -> anyhow::Result<Vec<artifacts::Artifact>> {
+    let base_dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let app_dir = app_dir.canonicalize()?;
+    let mut found = Vec::new();
+    for doc in splice::documents(old) {
+        if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(doc.body) {
+            found.extend(artifacts::for_app(&value, &base_dir, &app_dir)?);
+        }
+    }
+    Ok(found)
 }
 
 fn unified_diff(old: &str, new: &str, name: &str) -> String {

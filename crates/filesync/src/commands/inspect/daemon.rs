@@ -32,16 +32,24 @@ pub fn host() -> String {
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
 }
 
-pub async fn config(name: &str) -> Answer {
-    let docker = match Docker::connect_with_defaults() {
-        Ok(d) => d.with_timeout(Duration::from_secs(30)),
-        Err(e) => return Answer::Unavailable(e.to_string()),
-    };
+/// A client of the daemon at [`host`], on the API version it speaks, or
+/// why none answered.
+pub async fn connect() -> Result<Docker, String> {
+    let docker = Docker::connect_with_defaults()
+        .map_err(|e| e.to_string())?
+        .with_timeout(Duration::from_secs(30));
     // bollard speaks the newest API version it knows; an older daemon
     // refuses that, so agree on the daemon's (also tells if one answers).
-    let docker = match docker.negotiate_version().await {
+    docker
+        .negotiate_version()
+        .await
+        .map_err(|e| error_chain(&e))
+}
+
+pub async fn config(name: &str) -> Answer {
+    let docker = match connect().await {
         Ok(d) => d,
-        Err(e) => return Answer::Unavailable(error_chain(&e)),
+        Err(why) => return Answer::Unavailable(why),
     };
     match docker.inspect_image(name).await {
         Ok(image) => Answer::Config(json!({

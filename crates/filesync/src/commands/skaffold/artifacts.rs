@@ -18,6 +18,8 @@ pub struct Artifact {
     pub buildpacks: Option<Vec<String>>,
     /// `buildpacks.trustBuilder: true`.
     pub trust_builder: bool,
+    /// `buildpacks.builder`, `None` when absent.
+    pub builder: Option<String>,
 }
 
 impl Artifact {
@@ -69,6 +71,10 @@ pub fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<V
             buildpacks: string_list(bp, "buildpacks")
                 .with_context(|| format!("build.artifacts[{index}].buildpacks.buildpacks"))?,
             trust_builder: bp.get("trustBuilder").and_then(Value::as_bool) == Some(true),
+            builder: bp
+                .get("builder")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         });
     }
     Ok(found)
