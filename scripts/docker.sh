@@ -134,6 +134,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   env) echo "export DOCKER_HOST=unix://$SOCK" ;;
-  extract) mkdir -p "$D" && extract && echo "==> docker: ${DEBS[*]} extracted in $ROOT" >&2 ;;
+  extract) mkdir -p "$D" && extract && echo "==> docker: ${DEBS[*]} in $ROOT" >&2 ;;
   *) die "usage: scripts/docker.sh start|stop|env|extract" ;;
 esac

@@ -122,7 +122,7 @@ clients() {
 # started early so they compile beside the Go builds), then the release
 # the demo's builder includes (needs pack), and the demo binary.
 buildpack_binaries() { scripts/package-buildpack.sh "$WORK/setup-buildpack" && echo "static buildpack and runtime binaries built"; }
-release() { scripts/release.sh "$WORK/release" | tail -n 3; }
+release() { scripts/release.sh "$WORK/release" && echo "the release (.cnb, static binary, SHA256SUMS) in .work/release"; }
 kubernetes() { scripts/cluster.sh build && echo "Kubernetes v1.33.13 and kubectl in .work/bin"; }
 demo_binary() { cargo build -q -p filesync-e2e --bin demo && echo "built ${CARGO_TARGET_DIR:-target}/debug/demo"; }
 

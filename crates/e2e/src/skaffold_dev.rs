@@ -270,7 +270,12 @@ impl SkaffoldDev {
 
     /// Starts `skaffold dev` on a prepared copy.
     pub fn dev(project: Project) -> anyhow::Result<SkaffoldDev> {
-        let (child, output) = spawn_dev(&project, &[])?;
+        SkaffoldDev::dev_with(project, &[])
+    }
+
+    /// As [`SkaffoldDev::dev`], with `extra` flags (e.g. `-i 100`).
+    pub fn dev_with(project: Project, extra: &[&str]) -> anyhow::Result<SkaffoldDev> {
+        let (child, output) = spawn_dev(&project, extra)?;
         Ok(SkaffoldDev {
             image: project.image.clone(),
             port: project.port,

@@ -165,7 +165,7 @@ fn saves(dev: &SkaffoldDev, watching: usize, first: u32) -> anyhow::Result<Vec<S
             // The supervisor's log line comes through Skaffold's log stream.
             let _ = dev.wait_line(mark, "[filesync] sync:", Duration::from_secs(10));
             show(dev, synced.index, |l| {
-                l.contains("Syncing") || l.contains("[filesync]") || l.contains("listening")
+                l.contains("Syncing") || l.contains("[filesync] sync:")
             });
         }
         println!(
@@ -231,19 +231,25 @@ fn summary(slow: &[Save], fast: &[Save], rebuild: Duration) {
     };
     println!("      save-to-live, median of {SAVES} saves each:");
     let slow_live = row("file sync, Skaffold's default 1000 ms", slow);
-    row(&format!("file sync, -i {FAST_INTERVAL_MS} ms"), fast);
+    row(
+        &format!("file sync, skaffold dev -i {FAST_INTERVAL_MS}"),
+        fast,
+    );
     println!(
         "      {:<38} {:>6} ms  ({:.1}x the sync at the default interval)",
         "rebuild+redeploy (package.json)",
         rebuild.as_millis(),
         rebuild.as_secs_f64() / slow_live.as_secs_f64()
     );
-    println!(
-        "      Skaffold waits its watch interval (`skaffold dev -i MS`, `--watch-poll-interval`, \
-         SKAFFOLD_WATCH_POLL_INTERVAL; default 1000) after every file event, and each event \
-         restarts that wait: it is a debounce as well (a save touching many files is one sync). \
-         Without inotify, Skaffold's poll fallback polls the files that often."
-    );
+    for line in [
+        "Skaffold waits its watch interval after every file event before it syncs: `skaffold dev",
+        "-i MS` (`--watch-poll-interval`, SKAFFOLD_WATCH_POLL_INTERVAL), default 1000 ms. Each",
+        "event restarts the wait, so it is also a debounce: a change that touches many files over",
+        "longer than the interval may become several syncs. Without inotify, Skaffold's poll",
+        "fallback polls the files that often.",
+    ] {
+        println!("      {line}");
+    }
 }
 
 fn is_root() -> bool {
