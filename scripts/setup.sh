@@ -121,8 +121,9 @@ clients() {
 # The demo's own parts: the static image binaries of the buildpack (cargo,
 # started early so they compile beside the Go builds), then the release
 # the demo's builder includes (needs pack), and the demo binary.
-buildpack_binaries() { scripts/package-buildpack.sh "$WORK/setup-buildpack" && echo "static buildpack and runtime binaries built"; }
+buildpack_binaries() { scripts/package-buildpack.sh && echo "static buildpack and runtime binaries built"; }
 release() { scripts/release.sh "$WORK/release" && echo "the release (.cnb, static binary, SHA256SUMS) in .work/release"; }
+stack_images() { scripts/run-images.sh && echo "stack images in .work/images (run: base, tiny; stack: build, run-base, run-tiny)"; }
 kubernetes() { scripts/cluster.sh build && echo "Kubernetes v1.33.13 and kubectl in .work/bin"; }
 demo_binary() { cargo build -q -p filesync-e2e --bin demo && echo "built ${CARGO_TARGET_DIR:-target}/debug/demo"; }
 
@@ -139,7 +140,7 @@ else
 fi
 # After apt: umoci, skopeo and runc are what these use.
 step_wait apt
-step_start stack-images "stack images from Debian packages (scripts/run-images.sh)" scripts/run-images.sh
+step_start stack-images "stack images from Debian packages (scripts/run-images.sh)" stack_images
 step_start docker "the private Docker Engine's files (Debian's docker.io, extracted)" scripts/docker.sh extract
 if [ "$PART" = demo ]; then
   step_wait clients buildpack

@@ -163,7 +163,8 @@ mod tests {
     fn a_temp_dir_others_cannot_enter_is_named_with_the_fix() {
         let src = tempfile::tempdir().unwrap();
         fake_lifecycle(src.path());
-        let base = tempfile::tempdir().unwrap(); // 0700
+        let base = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         let err = copy_lifecycle(src.path(), base.path())
             .unwrap_err()
             .to_string();
