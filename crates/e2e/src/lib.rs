@@ -22,6 +22,7 @@ pub mod http;
 pub mod image;
 pub mod lifecycle;
 pub mod providers;
+pub mod reachable;
 pub mod registry;
 pub mod release;
 pub mod skaffold_dev;

@@ -59,6 +59,43 @@ mod skaffold_dev {
         }
     }
 
+    /// Skaffold's watch interval lowered as the user guide suggests
+    /// (`skaffold dev -i 100`): saves are still synced, not rebuilt, and
+    /// served; the save-to-live and Skaffold's part are printed, to set
+    /// beside the default interval's (node_generated).
+    #[test]
+    fn node_with_the_watch_interval_lowered_to_100_ms() {
+        use super::common::{save_synced_served, FIRST_BUILD};
+        use filesync_e2e::builder::Stack;
+        use filesync_e2e::skaffold_dev::{Project, SkaffoldDev};
+        use std::time::Duration;
+        let project = Project::new("node", Mode::Generated, Stack::Base, Deployer::Docker)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let dev = SkaffoldDev::dev_with(project, &["-i", "100"]).unwrap();
+        dev.wait_up("/", FIRST_BUILD, |s, b| {
+            s == 200 && b.contains("Node.js v1")
+        })
+        .unwrap_or_else(|e| panic!("never served v1: {e:#}"));
+        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+            .unwrap();
+        for v in 2..=4 {
+            let s = save_synced_served(
+                &dev,
+                "lib/message.js",
+                &format!("module.exports = \"Hello from Node.js v{v}\";\n"),
+                "/",
+                &format!("Node.js v{v}"),
+                Duration::from_secs(30),
+                &format!("save {v} at -i 100"),
+            );
+            eprintln!(
+                "save-to-live at -i 100: {} ms (Skaffold's part: {} ms)",
+                s.live.duration_since(s.saved).as_millis(),
+                s.synced.at.saturating_duration_since(s.saved).as_millis()
+            );
+        }
+    }
+
     #[test]
     fn node_generated() {
         run(&NODE, Mode::Generated, Deployer::Docker);
