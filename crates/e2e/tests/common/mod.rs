@@ -278,6 +278,7 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         },
         (deployed.at - saved).as_millis()
     );
+    eprintln!("case {label}: {} s in all", started.elapsed().as_secs());
     // One line for scripts/bench-skaffold.sh to tabulate.
     eprintln!(
         "BENCH example={} stack={:?} mode={mode:?} edits={edits} sync_ms={total} skaffold_ms={} ours_ms={after_sync} rebuild_ms={rebuild}{}",
