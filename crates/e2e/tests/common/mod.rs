@@ -100,12 +100,25 @@ fn added_dependency_files(example: &str) -> Vec<(String, String)> {
     files
 }
 
-/// Fails unless `page` shows everything the dependencies produce.
+/// Fails unless `page`'s next successful answer shows everything the
+/// dependencies produce (waiting for it: a deletion may be restarting the
+/// app).
 fn assert_dependencies_load(dev: &SkaffoldDev, case: &Case, what: &str) {
     let Some(deps) = &case.deps else {
         return;
     };
-    let body = get(dev.port, case.page).map(|r| r.1).unwrap_or_default();
+    let answer = std::cell::RefCell::new(String::new());
+    let answered = wait_for(dev.port, case.page, Duration::from_secs(60), |s, b| {
+        *answer.borrow_mut() = b.to_string();
+        s == 200
+    });
+    assert!(
+        answered.is_ok(),
+        "{what}: {} does not answer: {answered:?}\n{}",
+        case.page,
+        dev.log()
+    );
+    let body = answer.into_inner();
     for want in deps.shows {
         assert!(
             body.contains(want),
