@@ -17,6 +17,7 @@
 pub mod builder;
 pub mod cluster;
 pub mod container;
+pub mod dependencies;
 pub mod docker;
 pub mod http;
 pub mod image;

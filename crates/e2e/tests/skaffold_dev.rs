@@ -22,7 +22,10 @@ mod common;
 use filesync_e2e::skaffold_dev::{Deployer, Mode};
 
 mod skaffold_dev {
-    use super::common::{edit_and_delete_in_one_save, run, GO, JAVA, NODE, PHP, PYTHON, STATIC};
+    use super::common::{
+        edit_and_delete_in_one_save, run, GO, GO_MODULES, JAVA, JAVA_SPRING_BOOT, NODE,
+        NODE_EXPRESS, PHP, PYTHON, PYTHON_FLASK, STATIC,
+    };
     use super::*;
 
     /// One save that edits a file and deletes another. Skaffold copies,
@@ -143,5 +146,25 @@ mod skaffold_dev {
     #[test]
     fn java_auto() {
         run(&JAVA, Mode::Auto, Deployer::Docker);
+    }
+
+    // The examples with third-party dependencies (generated rules only:
+    // the auto mode's path is the same for every family, and each of
+    // these costs a first build with its dependencies).
+    #[test]
+    fn node_express_generated() {
+        run(&NODE_EXPRESS, Mode::Generated, Deployer::Docker);
+    }
+    #[test]
+    fn python_flask_generated() {
+        run(&PYTHON_FLASK, Mode::Generated, Deployer::Docker);
+    }
+    #[test]
+    fn go_modules_on_tiny_generated() {
+        run(&GO_MODULES, Mode::Generated, Deployer::Docker);
+    }
+    #[test]
+    fn java_spring_boot_generated() {
+        run(&JAVA_SPRING_BOOT, Mode::Generated, Deployer::Docker);
     }
 }
