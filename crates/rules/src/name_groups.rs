@@ -253,7 +253,7 @@ fn list<S: AsRef<str>>(items: &[S], and: &str) -> String {
 mod tests {
     use super::*;
     use crate::doublestar::path_match;
-    use crate::generate::{name_groups_for, names_pattern};
+    use crate::generate::{forbidden_stems, name_groups_for, names_pattern};
     use crate::manifests::{MANIFEST_AFFIXES, MANIFEST_NAMES};
     use crate::Family;
 
@@ -276,9 +276,22 @@ mod tests {
             }
             stems.insert(format!("{word}x"));
         }
+        // Every extension a manifest shares, one that none does, and
+        // extensions the family does not sync.
+        let shared = extensions
+            .iter()
+            .filter(|e| {
+                let (words, prefixes) = forbidden_stems(e);
+                !words.is_empty() || !prefixes.is_empty()
+            })
+            .chain(extensions.iter().take(1));
+        let shared: Vec<&str> = shared.copied().collect();
         let mut names: Vec<String> = MANIFEST_NAMES.iter().map(|n| n.to_string()).collect();
+        for ext in extensions {
+            names.extend(["index", "package", "setup", ""].map(|s| format!("{s}.{ext}")));
+        }
         for stem in &stems {
-            for ext in extensions.iter().chain(&["csproj", "lock", "gradle.kts"]) {
+            for ext in shared.iter().chain(&["csproj", "lock", "gradle.kts"]) {
                 names.push(format!("{stem}.{ext}"));
             }
         }
@@ -310,7 +323,6 @@ mod tests {
             for group in name_groups_for(family.extensions()) {
                 assert!(group.pattern.len() <= NAME_BUDGET, "{family:?}: {group:?}");
                 assert!(!group.about.is_empty(), "{family:?}: {group:?}");
-                eprintln!("{family:?}: {:<72} # {}", group.pattern, group.about);
             }
         }
         // The manifests of `.json` are named where they are left out.
