@@ -88,6 +88,7 @@ mod tests {
                 src: "**/*.js".into(),
                 dest: "/workspace".into(),
                 strip: String::new(),
+                about: String::new(),
             }])],
             ..LaunchToml::default()
         };

@@ -435,3 +435,49 @@ fn write_and_diff_tell_about_skaffolds_watch_interval_and_check_does_not() {
         "{err}"
     );
 }
+
+/// Every example's generated block (kept current by
+/// scripts/check-examples.sh) is readable: each rule has a comment line
+/// right above it and no rule is longer than 120 characters.
+#[test]
+fn every_examples_generated_rules_are_short_and_commented() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&examples).unwrap().flatten() {
+        let file = entry.path().join("skaffold.yaml");
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(scalar) = line.trim_start().strip_prefix("- src: ") else {
+                continue;
+            };
+            checked += 1;
+            let src: String = serde_yaml::from_str(scalar).unwrap();
+            if src.len() > 120 {
+                problems.push(format!(
+                    "{}:{}: {} characters",
+                    file.display(),
+                    i + 1,
+                    src.len()
+                ));
+            }
+            let above = i.checked_sub(1).map(|j| lines[j].trim_start());
+            if !above.is_some_and(|l| l.starts_with("# ") && l.len() > 2) {
+                problems.push(format!(
+                    "{}:{}: no comment above {src}",
+                    file.display(),
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        checked >= 7,
+        "only {checked} rules found under {}",
+        examples.display()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

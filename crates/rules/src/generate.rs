@@ -10,8 +10,20 @@
 //! - *manifests*: `NAMES` is a file-name pattern built with
 //!   [`crate::name_pattern`] that matches the family's extensions except
 //!   the manifest names that share them (`package.json`, `setup.py` …).
+//!
+//! So that a person can read them, the rules are written as the product
+//! of those directory parts and short name groups
+//! ([`crate::name_groups`]), each rule with a sentence saying what it
+//! syncs ([`SyncRule::about`]). Directory parts are disjoint and so are
+//! name groups, so no file matches two rules: Skaffold would copy it once
+//! per matching rule (`matchSyncRules` in `pkg/skaffold/sync/sync.go`
+//! appends a destination for each; the same destination twice is
+//! harmless, only wasted work). [`single_pattern_rules`] keeps the
+//! one-pattern-per-directory form as the reference the tests compare
+//! with.
 
 use crate::manifests::{is_excluded_dir, MANIFEST_AFFIXES, MANIFEST_NAMES};
+use crate::name_groups::{name_groups, NameGroup};
 use crate::name_pattern::{escape_literal, names_with_extensions};
 use crate::SyncRule;
 use std::collections::BTreeSet;
@@ -45,14 +57,59 @@ pub fn forbidden_stems(ext: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     (words, prefixes)
 }
 
-/// The file-name pattern for `extensions`, minus manifests.
+/// The file-name pattern for `extensions`, minus manifests, as one
+/// pattern (the reference form of [`name_groups_for`]).
 pub fn names_pattern(extensions: &[&str]) -> Option<String> {
     names_with_extensions(extensions, forbidden_stems)
 }
 
-/// Rules for `app`: each `{src, dest}` with `dest` = `dest_dir`.
+/// The file names for `extensions`, minus manifests, as short groups.
+pub fn name_groups_for(extensions: &[&str]) -> Vec<NameGroup> {
+    name_groups(extensions, forbidden_stems)
+}
+
+/// Where a set of rules applies: a pattern prefix (`src/**/`, `src/`, or
+/// empty) and the words for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub prefix: String,
+    pub about: String,
+}
+
+/// The directory parts of the rules for `app` (see the module doc).
 /// `ignored(rel_dir)` lets user ignores exclude directories too.
+pub fn locations(app: &Path, ignored: &dyn Fn(&str) -> bool) -> Vec<Location> {
+    let mut out = Vec::new();
+    walk(app, "", ignored, &mut out);
+    out
+}
+
+/// Rules for `app`: each `{src, dest}` with `dest` = `dest_dir`, one per
+/// directory part and name group, each with its [`SyncRule::about`].
 pub fn rules_for_tree(
+    app: &Path,
+    extensions: &[&str],
+    dest_dir: &str,
+    ignored: &dyn Fn(&str) -> bool,
+) -> Vec<SyncRule> {
+    let groups = name_groups_for(extensions);
+    let mut rules = Vec::new();
+    for location in locations(app, ignored) {
+        for group in &groups {
+            rules.push(SyncRule {
+                src: format!("{}{}", location.prefix, group.pattern),
+                dest: dest_dir.to_string(),
+                strip: String::new(),
+                about: format!("{} ({})", group.about, location.about),
+            });
+        }
+    }
+    rules
+}
+
+/// The same files as [`rules_for_tree`] with one rule per directory part
+/// (the form before name groups); kept as the reference for tests.
+pub fn single_pattern_rules(
     app: &Path,
     extensions: &[&str],
     dest_dir: &str,
@@ -61,13 +118,13 @@ pub fn rules_for_tree(
     let Some(names) = names_pattern(extensions) else {
         return Vec::new();
     };
-    let mut srcs = Vec::new();
-    walk(app, "", &names, ignored, &mut srcs);
-    srcs.into_iter()
-        .map(|src| SyncRule {
-            src,
+    locations(app, ignored)
+        .into_iter()
+        .map(|location| SyncRule {
+            src: format!("{}{names}", location.prefix),
             dest: dest_dir.to_string(),
             strip: String::new(),
+            about: String::new(),
         })
         .collect()
 }
@@ -114,7 +171,7 @@ fn has_excluded_below(dir: &Path, rel: &str, ignored: &dyn Fn(&str) -> bool) -> 
         })
 }
 
-fn walk(dir: &Path, rel: &str, names: &str, ignored: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
+fn walk(dir: &Path, rel: &str, ignored: &dyn Fn(&str) -> bool, out: &mut Vec<Location>) {
     let prefix = if rel.is_empty() {
         String::new()
     } else {
@@ -127,13 +184,27 @@ fn walk(dir: &Path, rel: &str, names: &str, ignored: &dyn Fn(&str) -> bool, out:
         )
     };
     if !has_excluded_below(dir, rel, ignored) {
-        out.push(format!("{prefix}**/{names}"));
+        out.push(Location {
+            about: if rel.is_empty() {
+                "in every directory".to_string()
+            } else {
+                format!("in {rel}/ and below")
+            },
+            prefix: format!("{prefix}**/"),
+        });
         return;
     }
-    out.push(format!("{prefix}{names}"));
+    out.push(Location {
+        about: if rel.is_empty() {
+            "at the top level".to_string()
+        } else {
+            format!("directly in {rel}/")
+        },
+        prefix,
+    });
     for (name, excluded) in subdirs(dir, rel, ignored) {
         if !excluded {
-            walk(&dir.join(&name), &join_rel(rel, &name), names, ignored, out);
+            walk(&dir.join(&name), &join_rel(rel, &name), ignored, out);
         }
     }
 }

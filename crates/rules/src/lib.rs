@@ -15,11 +15,13 @@
 //! - [`Plan`] is serde (TOML/JSON) — the buildpack writes it, the runtime
 //!   reads it.
 
+pub mod categories;
 pub mod doublestar;
 pub mod family;
 pub mod generate;
 pub mod gopath;
 pub mod manifests;
+pub mod name_groups;
 pub mod name_pattern;
 pub mod overrides;
 pub mod skaffold;
@@ -29,14 +31,31 @@ use std::path::Path;
 
 /// One Skaffold sync rule, the shape Skaffold reads from the
 /// `devmode.sync` BOM metadata and from `sync.manual` in skaffold.yaml.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SyncRule {
     pub src: String,
     pub dest: String,
     /// Only in manual rules; auto (BOM) rules never have it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub strip: String,
+    /// What the rule syncs, in words, for people (written as a comment
+    /// above the rule in skaffold.yaml). Not part of Skaffold's rule: never
+    /// serialized (Skaffold refuses unknown fields in skaffold.yaml), and
+    /// left out of equality.
+    #[serde(skip)]
+    pub about: String,
 }
+
+/// Rules are equal when Skaffold treats them the same: `about` is a
+/// comment, so a rule read back from a label or skaffold.yaml (which has
+/// none) equals the one generated.
+impl PartialEq for SyncRule {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.src, &self.dest, &self.strip) == (&other.src, &other.dest, &other.strip)
+    }
+}
+
+impl Eq for SyncRule {}
 
 /// Language family of an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -40,6 +40,19 @@ fn escape_in_class(c: char) -> String {
 /// A pattern (no `/`) matching exactly the strings that are not in `words`
 /// and do not start with any of `prefixes`. `None`: nothing matches.
 pub fn complement(words: &BTreeSet<String>, prefixes: &BTreeSet<String>) -> Option<String> {
+    complement_within(words, prefixes, usize::MAX)
+}
+
+/// [`complement`] cut below `depth` levels of branches: it matches the
+/// strings of the complement that leave every forbidden word within their
+/// first `depth + 1` characters (or end before). The strings it leaves
+/// out are those that follow a forbidden word for `depth + 1` characters;
+/// [`crate::name_groups`] covers them with rules of their own.
+pub fn complement_within(
+    words: &BTreeSet<String>,
+    prefixes: &BTreeSet<String>,
+    depth: usize,
+) -> Option<String> {
     if prefixes.contains("") {
         return None;
     }
@@ -62,13 +75,13 @@ pub fn complement(words: &BTreeSet<String>, prefixes: &BTreeSet<String>) -> Opti
         let class: String = firsts.iter().map(|c| escape_in_class(*c)).collect();
         alternatives.push(format!("[^{class}]*"));
     }
-    for c in &firsts {
+    for c in firsts.iter().take_while(|_| depth > 0) {
         let tail = |set: &BTreeSet<String>| -> BTreeSet<String> {
             set.iter()
                 .filter_map(|w| w.strip_prefix(*c).map(str::to_string))
                 .collect()
         };
-        if let Some(rest) = complement(&tail(words), &tail(prefixes)) {
+        if let Some(rest) = complement_within(&tail(words), &tail(prefixes), depth - 1) {
             alternatives.push(format!("{}{rest}", escape_literal(&c.to_string())));
         }
     }

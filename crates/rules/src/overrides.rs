@@ -69,6 +69,7 @@ pub fn parse_rules(variable: &str, value: &str) -> Result<Vec<SyncRule>, ConfigE
                 src: src.to_string(),
                 dest: dest.to_string(),
                 strip: String::new(),
+                about: format!("set by {variable}"),
             })
         })
         .collect()

@@ -111,6 +111,7 @@ pub fn rules_from_build_metadata(
             src: r.src,
             dest: r.dest,
             strip: String::new(),
+            about: String::new(),
         })
         .collect();
     Ok((!rules.is_empty()).then_some(rules))

@@ -19,6 +19,7 @@ fn rule(v: &Value) -> SyncRule {
         src: v["src"].as_str().unwrap().to_string(),
         dest: v["dest"].as_str().unwrap().to_string(),
         strip: v["strip"].as_str().unwrap_or("").to_string(),
+        about: String::new(),
     }
 }
 

@@ -1,7 +1,11 @@
 //! Property: over generated app trees, for every family, the generated
 //! rules never match a dependency manifest or anything under an excluded
 //! directory, and always match the family's main source files elsewhere.
+//! The readable rules (several short ones, each with its comment) select
+//! exactly the files the one-pattern-per-directory rules did, and no file
+//! matches two of them.
 
+use filesync_rules::generate::single_pattern_rules;
 use filesync_rules::manifests::{is_excluded_dir, MANIFEST_NAMES};
 use filesync_rules::{doublestar, plan_for_app, Family, Overrides};
 use proptest::prelude::*;
@@ -117,6 +121,33 @@ proptest! {
                 } else if family.main_extensions().iter().any(|e| name.ends_with(&format!(".{e}"))) {
                     prop_assert!(matched, "{family:?}: {rel} must sync; rules {:?}", plan.rules);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn readable_rules_sync_the_same_files_as_one_pattern_each_once(files in tree()) {
+        let dir = tempfile::tempdir().unwrap();
+        let rels = build(dir.path(), &files);
+        // Names next to the manifests, in every directory of the tree.
+        let mut paths = rels.clone();
+        for rel in &rels {
+            let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+            for name in ["package-lock.jsonx", "packages.json", "pa.json", "composer.js", "setup.pyc", "requirements.txt"] {
+                paths.push(if parent.is_empty() { name.to_string() } else { format!("{parent}/{name}") });
+            }
+        }
+        for family in Family::ALL {
+            let overrides = Overrides { family: Some(family), ..Overrides::default() };
+            let plan = plan_for_app(dir.path(), "/workspace", &overrides).unwrap();
+            let single = single_pattern_rules(dir.path(), family.extensions(), "/workspace", &|_| false);
+            for rel in &paths {
+                let hits = plan.rules.iter().filter(|r| doublestar::path_match(&r.src, rel) == Ok(true)).count();
+                prop_assert!(hits <= 1, "{family:?}: {rel} matches {hits} rules");
+                prop_assert_eq!(hits == 1, matches_any(&single, rel), "{:?}: {}", family, rel);
+            }
+            for rule in &plan.rules {
+                prop_assert!(!rule.about.is_empty(), "{family:?}: {} has no comment", rule.src);
             }
         }
     }

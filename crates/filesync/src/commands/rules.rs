@@ -143,6 +143,9 @@ fn text(app: &Path, r: &Report) -> String {
         r.rules.len()
     );
     for rule in r.rules {
+        if !rule.about.is_empty() {
+            s += &format!("  # {}\n", rule.about);
+        }
         s += &format!("  {}  ->  {}\n", rule.src, rule.dest);
     }
     s += &format!("\nsynced on change ({}):\n", r.synced.len());
@@ -191,6 +194,9 @@ fn yaml(r: &Report) -> String {
 fn skaffold_block(plan: &Plan) -> String {
     let mut s = "sync:\n  manual:\n".to_string();
     for rule in &plan.rules {
+        if !rule.about.is_empty() {
+            s += &format!("  # {}\n", rule.about);
+        }
         s += &format!("  - src: {}\n    dest: {}\n", q(&rule.src), q(&rule.dest));
     }
     s

@@ -120,9 +120,11 @@ fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync
 /// hook that ends each batch.
 pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyhow::Result<Block> {
     let mut patches = Vec::new();
+    let mut abouts = Vec::new();
     for artifact in artifacts {
         let base = format!("/build/artifacts/{}", artifact.index);
         let plan = plan_for(artifact, &options.image_app_dir)?;
+        abouts.extend(plan.rules.iter().map(|r| (r.src.clone(), r.about.clone())));
         patches.push(Patch {
             op: "add",
             path: format!("{base}/sync"),
@@ -182,11 +184,36 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
         patches,
     };
     let value = serde_yaml::to_value(&profile)?;
-    let yaml = serde_yaml::to_string(&vec![&profile])?;
+    let yaml = with_rule_comments(&serde_yaml::to_string(&vec![&profile])?, &abouts);
     Ok(Block {
         profile: value,
         yaml,
     })
+}
+
+/// `yaml` with a `# …` line, at the same indentation, above each `- src:`
+/// item whose rule has an [`SyncRule::about`]: what the rule syncs, in
+/// words. Comments change nothing Skaffold reads (`verify` compares the
+/// parsed documents).
+fn with_rule_comments(yaml: &str, abouts: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    for line in yaml.lines() {
+        let body = line.trim_start();
+        if let Some(scalar) = body.strip_prefix("- src: ") {
+            let src: Option<String> = serde_yaml::from_str(scalar).ok();
+            let about = abouts
+                .iter()
+                .find(|(s, _)| Some(s) == src.as_ref())
+                .map(|(_, a)| a);
+            if let Some(about) = about.filter(|a| !a.is_empty()) {
+                let indent = &line[..line.len() - body.len()];
+                out.push_str(&format!("{indent}# {}\n", about.replace('\n', " ")));
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// An explicit `buildpacks` list replaces the builder's order, so ours must
