@@ -8,7 +8,7 @@
 //! build reaches is constructed) and its rendering must equal `error.txt`;
 //! crates/e2e/tests/lifecycle_buildpack.rs builds each fixture with the
 //! real lifecycle and asserts the build log shows exactly that text.
-//! `FILESYNC_BLESS=1 cargo test -p skaffold-filesync-buildpack` rewrites
+//! `BLESS_ERROR_FIXTURES=1 cargo test -p skaffold-filesync-buildpack` rewrites
 //! the `error.txt` files (review the diff). The errors no user causes are
 //! pinned as insta snapshots.
 
@@ -84,27 +84,29 @@ fn fixture_error(name: &str) -> BuildpackError {
         }
         .into(),
         "java-sources-removed" | "java-sources-partly-kept" => removed().into(),
+        "go-sources-removed" => SourcesError::Removed { family: Family::Go }.into(),
         _ => env_error(name),
     }
 }
 
 #[test]
 fn every_fixtures_error_txt_is_its_whole_rendered_error() {
-    let bless = std::env::var_os("FILESYNC_BLESS").is_some();
+    let bless = std::env::var_os("BLESS_ERROR_FIXTURES").is_some();
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert!(names.len() >= 18, "{names:?}");
+    assert!(names.len() >= 19, "{names:?}");
     for name in names {
         let text = rendered(fixture_error(&name));
         let path = fixtures().join(&name).join("error.txt");
         if bless {
             std::fs::write(&path, &text).unwrap();
         }
-        let pinned = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (FILESYNC_BLESS=1 writes it)", path.display()));
+        let pinned = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} (BLESS_ERROR_FIXTURES=1 writes it)", path.display())
+        });
         assert_eq!(text, pinned, "fixture {name}");
     }
 }
@@ -132,10 +134,6 @@ fn errors_no_user_causes() {
                 source: io(denied),
             }
             .into(),
-        ),
-        (
-            "go_sources_removed",
-            SourcesError::Removed { family: Family::Go }.into(),
         ),
         (
             "no_process_types_at_all",
