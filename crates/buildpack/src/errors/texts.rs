@@ -302,14 +302,14 @@ fn maven(e: &MavenLayerError) -> Message {
         }
         MavenLayerError::Io { step, source } => {
             let step = match step {
-                MavenStep::CopyDistribution => "Copying the Maven distribution",
-                MavenStep::CopyRepository => "Copying the Maven repository",
-                MavenStep::CopyWrapperDistributions => "Copying the Maven wrapper's distributions",
-                MavenStep::MakeRepositoryWritable => "Making the Maven repository writable",
+                MavenStep::CopyDistribution => "Copying the Maven distribution into the image",
+                MavenStep::CopyRepository => "Copying the Maven repository into the image",
+                MavenStep::CopyWrapperDistributions => "Copying the Maven wrapper's distributions into the image",
+                MavenStep::MakeRepositoryWritable => "Making the Maven repository in the image writable",
             };
             Message::new(
                 "Cannot make the Maven layer",
-                format!("{step} into the image failed."),
+                format!("{step} failed."),
                 "The in-container rebuild needs Maven and the build's repository at launch, \
                  which the buildpack copies into a layer of its own.",
             )
