@@ -15,6 +15,7 @@
 #   scripts/docker.sh start   # prints `export DOCKER_HOST=...`; idempotent
 #   scripts/docker.sh stop    # stops the daemon by its pid, waits for exit
 #   scripts/docker.sh env     # prints `export DOCKER_HOST=...`
+#   scripts/docker.sh extract # only extracts the daemon's files (scripts/setup.sh)
 #
 # A daemon the machine already runs is never used or stopped: this one has
 # its own socket, `.work/docker/docker.sock`.
@@ -37,7 +38,7 @@ extract() {
   local stamp=$D/root.stamp want
   want="${DEBS[*]}"
   [ -x "$ROOT/usr/sbin/dockerd" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
-  echo "==> docker: extracting Debian's ${DEBS[*]} into $ROOT"
+  echo "==> docker: extracting Debian's ${DEBS[*]} into $ROOT" >&2
   local tmp
   tmp=$(mktemp -d)
   (cd "$tmp" && { apt-get download -qq "${DEBS[@]}" 2>/dev/null ||
@@ -133,5 +134,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   env) echo "export DOCKER_HOST=unix://$SOCK" ;;
-  *) die "usage: scripts/docker.sh start|stop|env" ;;
+  extract) mkdir -p "$D" && extract && echo "==> docker: ${DEBS[*]} in $ROOT" >&2 ;;
+  *) die "usage: scripts/docker.sh start|stop|env|extract" ;;
 esac

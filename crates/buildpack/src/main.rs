@@ -11,6 +11,7 @@ mod launch_toml;
 mod layers;
 mod settings;
 mod sources;
+mod spring_boot;
 mod trigger;
 mod writable;
 

@@ -100,4 +100,35 @@ mod tests {
         );
         assert_eq!(make_tree_writable(&root).unwrap(), 0, "idempotent");
     }
+
+    /// npm-install's /workspace/node_modules is a link to its launch layer:
+    /// the step must neither follow it (the dependency tree stays as the
+    /// build made it, and is not walked) nor replace it.
+    #[test]
+    fn a_linked_dependency_tree_is_neither_followed_nor_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let layer = dir
+            .path()
+            .join("layers/e2e_node/launch-modules/node_modules");
+        std::fs::create_dir_all(layer.join("express/lib")).unwrap();
+        std::fs::write(layer.join("express/index.js"), "x").unwrap();
+        for (p, m) in [
+            ("express/index.js", 0o644),
+            ("express/lib", 0o755),
+            ("express", 0o755),
+        ] {
+            std::fs::set_permissions(layer.join(p), std::fs::Permissions::from_mode(m)).unwrap();
+        }
+        let app = dir.path().join("workspace");
+        std::fs::create_dir_all(&app).unwrap();
+        std::fs::write(app.join("server.js"), "x").unwrap();
+        std::os::unix::fs::symlink(&layer, app.join("node_modules")).unwrap();
+
+        let changed = make_tree_writable(&app).unwrap();
+
+        assert_eq!(changed, 2, "the app dir and server.js only");
+        assert_eq!(std::fs::read_link(app.join("node_modules")).unwrap(), layer);
+        assert_eq!(mode(&layer.join("express/index.js")), 0o644);
+        assert_eq!(mode(&layer.join("express/lib")), 0o755);
+    }
 }

@@ -50,7 +50,7 @@ impl Stack {
     /// builder-jammy-tiny (compiled apps). Paketo's base builder has Go
     /// too; ours leaves it to the tiny one, where the Go example runs, so
     /// that each base builder (two per test run) is 240 MB smaller.
-    fn providers(self) -> &'static [&'static str] {
+    pub fn providers(self) -> &'static [&'static str] {
         match self {
             Stack::Base => &["java", "node", "python", "php", "static-web"],
             Stack::Tiny => &["go"],
@@ -58,11 +58,14 @@ impl Stack {
     }
 }
 
+/// A builder's stack, Platform APIs and provider order groups.
+type BuilderKind = (Stack, Platform, Vec<String>);
+
 /// Builders published to the harness's registry, made once per test
 /// process and kind.
 pub struct Builders {
     registry: String,
-    made: Mutex<BTreeMap<(Stack, Platform), String>>,
+    made: Mutex<BTreeMap<BuilderKind, String>>,
 }
 
 impl Builders {
@@ -99,19 +102,37 @@ impl Builders {
     /// The reference of the builder for `stack` and `platform`, made (and
     /// published) on first use.
     pub fn builder(&self, stack: Stack, platform: Platform) -> String {
+        self.builder_of(stack, platform, stack.providers())
+    }
+
+    /// As [`Builders::builder`], with only the order groups of `providers`
+    /// (of the stack's): the demo's builder has the Node.js group alone,
+    /// so that it stages no JDK, Maven repository, Python or PHP it would
+    /// never use.
+    pub fn builder_of(&self, stack: Stack, platform: Platform, providers: &[&str]) -> String {
+        let key = (
+            stack,
+            platform,
+            providers.iter().map(|p| p.to_string()).collect(),
+        );
         let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = made.get(&(stack, platform)) {
+        if let Some(r) = made.get(&key) {
             return r.clone();
         }
         let reference = self
-            .create(stack, platform)
+            .create(stack, platform, providers)
             .unwrap_or_else(|e| panic!("pack builder create ({stack:?}, {platform:?}): {e:#}"));
-        made.insert((stack, platform), reference.clone());
+        made.insert(key, reference.clone());
         reference
     }
 
-    fn create(&self, stack: Stack, platform: Platform) -> anyhow::Result<String> {
-        let name = format!(
+    fn create(
+        &self,
+        stack: Stack,
+        platform: Platform,
+        providers: &[&str],
+    ) -> anyhow::Result<String> {
+        let mut name = format!(
             "builder-{}-{}",
             stack.run_image().trim_start_matches("run-"),
             match platform {
@@ -119,6 +140,9 @@ impl Builders {
                 Platform::Legacy => "legacy",
             }
         );
+        if providers != stack.providers() {
+            name = format!("{name}-{}", providers.join("-"));
+        }
         let reference = format!("{}/{name}:latest", self.registry);
         let dir = tempfile::Builder::new()
             .prefix("filesync-builder-")
@@ -127,7 +151,7 @@ impl Builders {
             "description = \"skaffold-filesync test builder: {name} (stands in for Paketo's)\"\n\n"
         );
         let mut uris: Vec<PathBuf> = Vec::new();
-        for p in stack.providers() {
+        for p in providers {
             uris.push(crate::providers::stage(p)?);
         }
         uris.push(crate::providers::stage("procfile")?);
@@ -140,7 +164,7 @@ impl Builders {
         for uri in &uris {
             toml += &format!("[[buildpacks]]\nuri = {:?}\n\n", uri.display().to_string());
         }
-        for p in stack.providers() {
+        for p in providers {
             let (id, _) = crate::lifecycle::buildpack_id(&crate::providers::stage(p)?)?;
             toml += &format!(
                 "[[order]]\n[[order.group]]\nid = \"{id}\"\n\

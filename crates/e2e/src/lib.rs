@@ -17,11 +17,13 @@
 pub mod builder;
 pub mod cluster;
 pub mod container;
+pub mod dependencies;
 pub mod docker;
 pub mod http;
 pub mod image;
 pub mod lifecycle;
 pub mod providers;
+pub mod reachable;
 pub mod registry;
 pub mod release;
 pub mod skaffold_dev;

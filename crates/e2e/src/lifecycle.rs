@@ -3,6 +3,7 @@
 //! harness's registry.
 
 use crate::image::Image;
+use crate::reachable::lifecycle_tool;
 use crate::registry::Registry;
 use crate::tools::{repo_root, run, tool, work_dir};
 use anyhow::{bail, Context};
@@ -98,9 +99,9 @@ impl Harness {
     }
 
     fn start() -> anyhow::Result<Harness> {
-        for t in ["creator", "launcher"] {
-            tool(t);
-        }
+        // The phases run as the build user: from a copy it can reach
+        // wherever the repository is (crate::reachable).
+        crate::reachable::lifecycle_dir();
         crate::tools::script("run-images.sh", &[])?;
         let registry = Registry::start()?;
         let layout = work_dir().join("images/run");
@@ -197,14 +198,14 @@ impl Harness {
             std::fs::create_dir_all(d)?;
         }
         let creator = [
-            tool("creator").display().to_string(),
+            lifecycle_tool("creator").display().to_string(),
             "-app=/workspace".into(),
             "-layers=/layers".into(),
             format!("-platform={}", path(w, "platform")),
             format!("-buildpacks={}", path(w, "buildpacks")),
             format!("-order={}", path(w, "order.toml")),
             format!("-run-image={run_image}"),
-            format!("-launcher={}", tool("launcher").display()),
+            format!("-launcher={}", lifecycle_tool("launcher").display()),
             "-skip-restore".into(),
             format!("-uid={BUILD_UID}"),
             format!("-gid={BUILD_UID}"),

@@ -5,15 +5,21 @@
 //!
 //! | provider   | `vendor/` payload                                          |
 //! |------------|------------------------------------------------------------|
-//! | node       | `node/bin/node`: the host's node binary                    |
-//! | python     | `python/`: [`PYTHON_DEBS`] extracted                       |
+//! | node       | `node/bin/node`, `npm/`: the host's node binary and npm;   |
+//! |            | `npm-cache/`: the examples' npm packages                   |
+//! | python     | `python/`: [`PYTHON_DEBS`] extracted; `wheels/`: pip and   |
+//! |            | the examples' packages from PyPI                           |
 //! | php        | `php/`: [`PHP_DEBS`] extracted                             |
-//! | go         | `go/`: the host's Go toolchain (GOROOT of /usr/local/go)   |
+//! | go         | `go/`: the host's Go toolchain (GOROOT of /usr/local/go);  |
+//! |            | `gomodcache/`: the examples' modules                       |
 //! | java       | `jdk/`, `jre/`, `maven/`, `m2/repository`: the host's JDK, |
 //! |            | a JRE linked from it (no compiler), Maven, and an offline  |
-//! |            | Maven repository for `examples/java`                       |
+//! |            | Maven repository for the Java examples                     |
 //! | static-web | `static-web`: the server, built statically with host Go    |
 //! | procfile   | none                                                       |
+//!
+//! The examples' dependencies come from the real registries, fetched on
+//! the host by [`crate::dependencies`].
 //!
 //! Every staged provider also gets `lib/`: the shell helpers all of them
 //! share (`crates/e2e/buildpacks/shared/`, each reproducing a piece of
@@ -26,6 +32,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
+
+mod debs;
+mod host;
+mod jre;
+
+use debs::{debs, extract};
+use host::{check_node_libs, host_goroot, host_node, host_npm, java_homes};
+use jre::{link_jre, JRE_MODULES};
 
 /// Debian's Python 3.11 and its libraries, for the `e2e/python` provider.
 /// Downloaded once with `apt-get download` into `.work/debs/python`.
@@ -62,22 +76,6 @@ pub const PHP_DEBS: &[&str] = &[
     "liblzma5",
     "libsodium23",
     "libargon2-1",
-];
-
-/// The Java example whose dependencies the `e2e/java` provider's offline
-/// Maven repository holds.
-const JAVA_PROJECT: &str = "examples/java";
-
-/// Libraries the node binary may link: the run images have these.
-const NODE_LIBS: &[&str] = &[
-    "linux-vdso.so",
-    "ld-linux-x86-64.so",
-    "libc.so",
-    "libstdc++.so",
-    "libgcc_s.so",
-    "libm.so",
-    "libdl.so",
-    "libpthread.so",
 ];
 
 /// Where the key of a staged provider is recorded, inside it.
@@ -162,7 +160,7 @@ fn staged_key(dir: &Path) -> Option<String> {
     std::fs::read_to_string(dir.join(STAMP)).ok()
 }
 
-fn unique() -> u128 {
+pub(crate) fn unique() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -203,6 +201,8 @@ fn stage_key(name: &str, src: &Path) -> anyhow::Result<String> {
     }
     h.update(b"payload\0");
     h.update(payload_inputs(name)?.as_bytes());
+    h.update(b"dependencies\0");
+    h.update(crate::dependencies::key(name)?.as_bytes());
     Ok(format!("{:x}", h.finalize()))
 }
 
@@ -234,7 +234,11 @@ fn fingerprint(path: &Path) -> anyhow::Result<String> {
 /// What a provider's payload is made from, as text for its key.
 fn payload_inputs(name: &str) -> anyhow::Result<String> {
     Ok(match name {
-        "node" => fingerprint(&host_node()?)?,
+        "node" => format!(
+            "{}{}",
+            fingerprint(&host_node()?)?,
+            fingerprint(&host_npm()?.join("package.json"))?
+        ),
         "python" => PYTHON_DEBS.join("\n"),
         "php" => PHP_DEBS.join("\n"),
         "go" | "static-web" => {
@@ -248,11 +252,10 @@ fn payload_inputs(name: &str) -> anyhow::Result<String> {
         "java" => {
             let (java_home, maven_home) = java_homes()?;
             format!(
-                "{}{}{}pom {:016x}\njre {}\n",
+                "{}{}{}jre {}\n",
                 fingerprint(&java_home.join("release"))?,
                 fingerprint(&java_home.join("lib/modules"))?,
                 fingerprint(&maven_home.join("bin/mvn"))?,
-                pom_hash()?,
                 JRE_MODULES.join(",")
             )
         }
@@ -268,8 +271,13 @@ fn payload(name: &str, vendor: &Path) -> anyhow::Result<()> {
             check_node_libs(&node)?;
             std::fs::create_dir_all(vendor.join("node/bin"))?;
             std::fs::copy(&node, vendor.join("node/bin/node"))?;
+            copy_dereferenced(&host_npm()?, &create(&vendor.join("npm"))?, &[])?;
+            copy_dependencies(name, "npm-cache", vendor)?;
         }
-        "python" => extract(&debs("python", PYTHON_DEBS)?, &vendor.join("python"))?,
+        "python" => {
+            extract(&debs("python", PYTHON_DEBS)?, &vendor.join("python"))?;
+            copy_dependencies(name, "wheels", vendor)?;
+        }
         "php" => extract(&debs("php", PHP_DEBS)?, &vendor.join("php"))?,
         "go" => {
             let goroot = host_goroot()?;
@@ -284,6 +292,7 @@ fn payload(name: &str, vendor: &Path) -> anyhow::Result<()> {
                     std::fs::remove_dir_all(p)?;
                 }
             }
+            copy_dependencies(name, "gomodcache", vendor)?;
         }
         "static-web" => {
             std::fs::create_dir_all(vendor)?;
@@ -326,66 +335,11 @@ fn payload(name: &str, vendor: &Path) -> anyhow::Result<()> {
             )?;
             link_jre(&java_home, &vendor.join("jre"))?;
             copy_dereferenced(&maven_home, &vendor.join("maven"), &[])?;
-            run(Command::new("cp")
-                .arg("-a")
-                .arg(m2_repository()?)
-                .arg(vendor.join("m2/repository")))?;
+            copy_dependencies(name, "m2/repository", vendor)?;
         }
         "procfile" => {}
         other => bail!("unknown provider {other}"),
     }
-    Ok(())
-}
-
-/// The modules of the provider's JRE: what a JRE distribution such as
-/// BellSoft Liberica's carries (Java SE and the runtime `jdk.*` modules),
-/// without the compiler (`jdk.compiler`) and the development tools. So,
-/// as with Paketo's JRE, Maven cannot compile with it ("No compiler is
-/// provided in this environment").
-const JRE_MODULES: &[&str] = &[
-    "java.se",
-    "jdk.accessibility",
-    "jdk.charsets",
-    "jdk.crypto.cryptoki",
-    "jdk.crypto.ec",
-    "jdk.dynalink",
-    "jdk.httpserver",
-    "jdk.jfr",
-    "jdk.jsobject",
-    "jdk.localedata",
-    "jdk.management",
-    "jdk.management.agent",
-    "jdk.management.jfr",
-    "jdk.naming.dns",
-    "jdk.naming.rmi",
-    "jdk.net",
-    "jdk.nio.mapmode",
-    "jdk.sctp",
-    "jdk.security.auth",
-    "jdk.security.jgss",
-    "jdk.unsupported",
-    "jdk.xml.dom",
-    "jdk.zipfs",
-];
-
-/// A JRE of [`JRE_MODULES`] linked with the host JDK's `jlink` into `to`
-/// (not yet existing).
-fn link_jre(java_home: &Path, to: &Path) -> anyhow::Result<()> {
-    let jmods = java_home.join("jmods");
-    anyhow::ensure!(
-        jmods.join("java.base.jmod").is_file(),
-        "{} has no jmods: install the JDK's jmods (Debian: openjdk-17-jmods) to link the test JRE",
-        java_home.display()
-    );
-    run(Command::new(java_home.join("bin/jlink"))
-        .arg("--module-path")
-        .arg(&jmods)
-        .arg("--add-modules")
-        .arg(JRE_MODULES.join(","))
-        .args(["--strip-debug", "--no-header-files", "--no-man-pages"])
-        .arg("--output")
-        .arg(to))
-    .context("linking the test JRE with jlink")?;
     Ok(())
 }
 
@@ -417,169 +371,18 @@ fn copy_dereferenced(from: &Path, to: &Path, exclude: &[&str]) -> anyhow::Result
     Ok(())
 }
 
-/// The host's node binary, symlinks resolved.
-fn host_node() -> anyhow::Result<PathBuf> {
-    let out = run(Command::new("sh").args(["-c", "readlink -f \"$(command -v node)\""]))
-        .context("finding the host's node")?;
-    let path = PathBuf::from(String::from_utf8(out.stdout)?.trim());
-    anyhow::ensure!(path.is_file(), "no node on the host's PATH");
-    Ok(path)
-}
-
-/// Fails unless `node` links only libraries the run images have.
-fn check_node_libs(node: &Path) -> anyhow::Result<()> {
-    let out = run(Command::new("ldd").arg(node))?;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let lib = line.split_whitespace().next().unwrap_or("");
-        let lib = lib.rsplit('/').next().unwrap_or(lib);
-        if !lib.is_empty() && !NODE_LIBS.iter().any(|l| lib.starts_with(l)) {
-            bail!(
-                "{} links {lib}, which the run images lack:\n{}",
-                node.display(),
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
-    }
+/// Copies `rel` of the provider's fetched dependencies
+/// ([`crate::dependencies::fetch`]) to `vendor/rel`.
+fn copy_dependencies(name: &str, rel: &str, vendor: &Path) -> anyhow::Result<()> {
+    let from = crate::dependencies::fetch(name)?.join(rel);
+    let to = vendor.join(rel);
+    std::fs::create_dir_all(to.parent().unwrap_or(vendor))?;
+    run(Command::new("cp").arg("-a").arg(&from).arg(&to))?;
     Ok(())
 }
 
-/// GOROOT of the host's Go (`/usr/local/go`).
-fn host_goroot() -> anyhow::Result<PathBuf> {
-    let go = std::fs::canonicalize("/usr/local/go/bin/go").context("the host's Go")?;
-    go.parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .context("GOROOT of /usr/local/go/bin/go")
-}
-
-/// The homes of the host's JDK and Maven.
-fn java_homes() -> anyhow::Result<(PathBuf, PathBuf)> {
-    let home = |tool: &str| -> anyhow::Result<PathBuf> {
-        let bin = std::fs::canonicalize(crate::tools::tool(tool))?;
-        bin.parent()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .with_context(|| format!("home of the host's {tool}"))
-    };
-    Ok((home("java")?, home("mvn")?))
-}
-
-/// The Maven goals the offline repository is filled for: what the
-/// in-container rebuild runs (`mvn -o clean package`, see the rule
-/// engine's reload action for Java), so every plugin it needs is there.
-const MAVEN_GOALS: &[&str] = &["clean", "package"];
-
-/// FNV-1a of the Java example's pom.xml and the goals.
-fn pom_hash() -> anyhow::Result<u64> {
-    let mut pom =
-        std::fs::read(repo_root().join(JAVA_PROJECT).join("pom.xml")).context("reading pom.xml")?;
-    pom.extend(MAVEN_GOALS.join(" ").bytes());
-    Ok(pom.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    }))
-}
-
-/// An offline Maven repository holding what `mvn clean package` of the Java
-/// example needs, filled once from Maven Central into
-/// `.work/java/<pom hash>/m2/repository`.
-fn m2_repository() -> anyhow::Result<PathBuf> {
-    let dir = work_dir().join(format!("java/{:016x}", pom_hash()?));
-    let repo = dir.join("m2/repository");
-    if repo.is_dir() {
-        return Ok(repo);
-    }
-    let (java_home, _) = java_homes()?;
-    std::fs::create_dir_all(work_dir().join("java"))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".m2.tmp-")
-        .tempdir_in(work_dir().join("java"))?;
-    // A throwaway copy: the build must not leave target/ in the example.
-    let scratch = tempfile::tempdir()?;
-    let project = repo_root().join(JAVA_PROJECT);
-    std::fs::copy(project.join("pom.xml"), scratch.path().join("pom.xml"))?;
-    run(Command::new("cp")
-        .arg("-a")
-        .arg(project.join("src"))
-        .arg(scratch.path()))?;
-    run(Command::new(crate::tools::tool("mvn"))
-        .args(["-q", "-B"])
-        .args(MAVEN_GOALS)
-        .arg("-DskipTests")
-        .arg(format!(
-            "-Dmaven.repo.local={}",
-            tmp.path().join("m2/repository").display()
-        ))
-        .env("JAVA_HOME", &java_home)
-        .current_dir(scratch.path()))?;
-    let filled = tmp.keep();
-    if std::fs::rename(&filled, &dir).is_err() {
-        // Filled by another process meanwhile (or a broken leftover).
-        let _ = std::fs::remove_dir_all(&filled);
-        anyhow::ensure!(repo.is_dir(), "{} is not a Maven repository", dir.display());
-    }
-    Ok(repo)
-}
-
-/// Downloads `packages` with `apt-get download` into `.work/debs/<name>`,
-/// once per package list (a changed list downloads afresh).
-fn debs(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
-    let dir = work_dir().join("debs").join(name);
-    let done = dir.join(".complete");
-    let want = packages.join("\n");
-    if std::fs::read_to_string(&done).ok().as_deref() == Some(want.as_str()) {
-        return Ok(dir);
-    }
-    std::fs::create_dir_all(work_dir().join("debs"))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempdir_in(work_dir().join("debs"))?;
-    let mut cmd = Command::new("apt-get");
-    cmd.arg("download")
-        .arg("-qq")
-        .args(packages)
-        .current_dir(tmp.path());
-    if run(&mut cmd).is_err() {
-        run(Command::new("apt-get").args(["update", "-qq"]))?;
-        run(&mut cmd)?;
-    }
-    std::fs::write(tmp.path().join(".complete"), &want)?;
-    let fresh = tmp.keep();
-    if dir.exists() && std::fs::read_to_string(&done).ok().as_deref() != Some(want.as_str()) {
-        let old = work_dir().join("debs").join(format!(
-            ".{name}.old-{}-{}",
-            std::process::id(),
-            unique()
-        ));
-        if std::fs::rename(&dir, &old).is_ok() {
-            let _ = std::fs::remove_dir_all(&old);
-        }
-    }
-    if std::fs::rename(&fresh, &dir).is_err() {
-        let _ = std::fs::remove_dir_all(&fresh);
-        anyhow::ensure!(
-            std::fs::read_to_string(&done).ok().as_deref() == Some(want.as_str()),
-            "could not install {}",
-            dir.display()
-        );
-    }
-    Ok(dir)
-}
-
-/// Extracts every `.deb` in `debs` into `to` with `dpkg-deb -x`.
-fn extract(debs: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    let mut found = 0;
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(debs)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for deb in entries
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
-    {
-        run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(to))?;
-        found += 1;
-    }
-    anyhow::ensure!(found > 0, "no .deb in {}", debs.display());
-    Ok(())
+/// `dir`, created.
+fn create(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    Ok(dir.to_path_buf())
 }

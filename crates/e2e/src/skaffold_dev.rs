@@ -97,8 +97,8 @@ impl Project {
         Project::with_builder(example, mode, &builder, deployer)
     }
 
-    /// As [`Project::new`], with the builder `builder` (a reference in the
-    /// harness registry, e.g. one `filesync builder` derived).
+    /// As [`Project::new`], with `builder` (a reference in the registry on
+    /// 127.0.0.1: one `filesync builder` derived, or from [`Builders::builder_of`]).
     pub fn with_builder(
         example: &str,
         mode: Mode,
@@ -270,39 +270,12 @@ impl SkaffoldDev {
 
     /// Starts `skaffold dev` on a prepared copy.
     pub fn dev(project: Project) -> anyhow::Result<SkaffoldDev> {
-        let mut child = project
-            .skaffold(&["dev", "--port-forward=user", "--cache-artifacts=false"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("starting skaffold dev")?;
-        let output = Arc::new(Output::default());
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let output = output.clone();
-            let echo = std::env::var_os("FILESYNC_SKAFFOLD_ECHO").is_some();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let line = strip_ansi(&line);
-                    if echo {
-                        eprintln!("  | {line}");
-                    }
-                    output
-                        .lines
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((Instant::now(), line));
-                    output.grew.notify_all();
-                }
-                output
-                    .closed
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                output.grew.notify_all();
-            });
-        }
+        SkaffoldDev::dev_with(project, &[])
+    }
+
+    /// As [`SkaffoldDev::dev`], with `extra` flags (e.g. `-i 100`).
+    pub fn dev_with(project: Project, extra: &[&str]) -> anyhow::Result<SkaffoldDev> {
+        let (child, output) = spawn_dev(&project, extra)?;
         Ok(SkaffoldDev {
             image: project.image.clone(),
             port: project.port,
@@ -310,6 +283,18 @@ impl SkaffoldDev {
             child: Some(child),
             output,
         })
+    }
+
+    /// Stops this `skaffold dev` ([`SkaffoldDev::stop`]) and starts a new
+    /// one on the same copy with `extra` flags (e.g.
+    /// `--watch-poll-interval=100`). The image name is the same, so pack
+    /// builds with the cache of the first run. Line marks start again at 0.
+    pub fn restart_with(&mut self, extra: &[&str]) -> anyhow::Result<()> {
+        self.stop();
+        let (child, output) = spawn_dev(&self.project, extra)?;
+        self.child = Some(child);
+        self.output = output;
+        Ok(())
     }
 
     /// Waits until the app answers `path` as `want` says (the first build
@@ -522,6 +507,46 @@ impl Drop for SkaffoldDev {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `skaffold dev` (port forwards of the user's config, no artifact cache)
+/// with `extra` flags, its output read line by line into an [`Output`].
+fn spawn_dev(project: &Project, extra: &[&str]) -> anyhow::Result<(Child, Arc<Output>)> {
+    let mut child = project
+        .skaffold(&["dev", "--port-forward=user", "--cache-artifacts=false"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting skaffold dev")?;
+    let output = Arc::new(Output::default());
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let output = output.clone();
+        let echo = std::env::var_os("FILESYNC_SKAFFOLD_ECHO").is_some();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let line = strip_ansi(&line);
+                if echo {
+                    eprintln!("  | {line}");
+                }
+                output
+                    .lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((Instant::now(), line));
+                output.grew.notify_all();
+            }
+            output
+                .closed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            output.grew.notify_all();
+        });
+    }
+    Ok((child, output))
 }
 
 /// `line` without terminal colour sequences (pack colours its phase

@@ -385,3 +385,61 @@ fn java_dev_image_carries_maven_and_its_repository_once() {
         du(&jvm)
     );
 }
+
+/// A Spring Boot app's dev image (examples/java-spring-boot, with the
+/// generated profile's settings): the provider runs Spring Boot's launcher
+/// on the exploded JAR with its dependency JARs in BOOT-INF/lib, and our
+/// buildpack makes the launcher load the classes the in-container rebuild
+/// writes: BOOT-INF/classes links to target/classes, and target/classes
+/// is NOT put on CLASSPATH (the JVM's loader would then load the app's
+/// classes without the dependencies).
+#[test]
+fn spring_boot_dev_image_loads_its_classes_from_the_rebuild_output() {
+    let mut spec = java(BuildSpec::new("examples/java-spring-boot").devmode());
+    for setting in filesync_rules::family::dev_build_env(filesync_rules::Family::Java) {
+        let (k, v) = setting.split_once('=').unwrap();
+        spec = spec.env(k, v);
+    }
+    let image = build(spec);
+    let labels = image.labels().unwrap();
+    assert_eq!(
+        labels
+            .get("org.springframework.boot.version")
+            .map(String::as_str),
+        Some("3.4.1"),
+        "the spring-boot stand-in's label"
+    );
+    let build = build_metadata(&labels);
+    let web = build["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "web")
+        .cloned()
+        .unwrap_or_else(|| panic!("no web process: {build}"));
+    assert_eq!(
+        web["args"][0], "org.springframework.boot.loader.launch.JarLauncher",
+        "{web}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = image.unpack(dir.path()).unwrap().join("rootfs");
+    let ws = rootfs.join("workspace");
+    assert_eq!(
+        std::fs::read_link(ws.join("BOOT-INF/classes")).unwrap(),
+        std::path::Path::new("../target/classes")
+    );
+    assert!(ws.join("target/classes/example/Greeting.class").is_file());
+    let libs: Vec<String> = std::fs::read_dir(ws.join("BOOT-INF/lib"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        libs.iter().any(|l| l.starts_with("spring-webmvc-")),
+        "the dependency JARs from Maven Central: {libs:?}"
+    );
+    let ours = rootfs.join("layers/skaffold-filesync/maven");
+    assert!(
+        !ours.join("env.launch/CLASSPATH.prepend").exists(),
+        "target/classes must not be on CLASSPATH for a Spring Boot app"
+    );
+}

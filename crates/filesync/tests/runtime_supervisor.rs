@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -574,12 +575,36 @@ fn signals_are_forwarded_and_the_stop_signal_is_configurable() {
 /// `unshare -m` with a private mount namespace where `/tmp` is a fresh,
 /// read-only tmpfs (the host's `/tmp` is never touched) and `/dev/shm` a
 /// fresh tmpfs, read-only too when `shm_ro`; then `BIN`.
-fn read_only_tmp(shm_ro: bool) -> Command {
+///
+/// What the test needs from the host's `/tmp` stays visible at its own
+/// path: the binary under test and the sandbox `sb`, which lie there when
+/// the repository is cloned under `/tmp` (cargo's target dir is in the
+/// clone). The host's `/tmp` is bound on a scratch directory of the new
+/// `/dev/shm`, each of those directories bound from it onto the same path
+/// in the new `/tmp`, and the scratch directory removed before `/tmp` is
+/// made read-only (the binds stay writable, as they are on the host).
+fn read_only_tmp(shm_ro: bool, sb: &Sandbox) -> Command {
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let rebinds: String = [bin_dir, sb.dir.path()]
+        .iter()
+        .filter_map(|p| {
+            let p = p.canonicalize().unwrap();
+            let rel = p.strip_prefix("/tmp").ok()?.to_str().unwrap().to_string();
+            Some(format!(
+                "mkdir -p {to} && mount --bind {from} {to} && ",
+                to = sh_quote(&format!("/tmp/{rel}")),
+                from = sh_quote(&format!("{HOST_TMP}/{rel}")),
+            ))
+        })
+        .collect();
     let mut c = Command::new("unshare");
     c.args(["-m", "--propagation", "private", "sh", "-c"]);
     c.arg(format!(
-        "mount -t tmpfs -o size=1m filesync-ro-tmp /tmp && mount -o remount,ro /tmp && \
-         mount -t tmpfs -o size=1m filesync-shm /dev/shm{} && exec \"$0\" \"$@\"",
+        "mount -t tmpfs -o size=1m filesync-shm /dev/shm && \
+         mkdir {HOST_TMP} && mount --bind /tmp {HOST_TMP} && \
+         mount -t tmpfs -o size=1m filesync-ro-tmp /tmp && {rebinds}\
+         mount -o remount,ro /tmp && umount {HOST_TMP} && rmdir {HOST_TMP}{} && \
+         exec \"$0\" \"$@\"",
         if shm_ro {
             " && mount -o remount,ro /dev/shm"
         } else {
@@ -591,8 +616,15 @@ fn read_only_tmp(shm_ro: bool) -> Command {
     c
 }
 
-/// A sandbox outside `/tmp` (which the test makes read-only) whose config
-/// puts the socket in `/tmp`.
+/// Where [`read_only_tmp`] sees the host's `/tmp` while it sets up.
+const HOST_TMP: &str = "/dev/shm/.filesync-host-tmp";
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A sandbox whose config puts the socket in `/tmp` (which the test makes
+/// read-only), itself outside `/tmp` unless the clone is there.
 fn sandbox_outside_tmp() -> Sandbox {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let sock = format!("/tmp/filesync-ro-test-{}.sock", std::process::id());
@@ -622,7 +654,7 @@ fn shim_in_ns(sb: &Sandbox, pid: u32, args: &[&str], stdin: &[u8]) -> std::proce
 fn with_tmp_read_only_the_socket_moves_to_a_private_directory_and_syncs_still_batch() {
     let sb = sandbox_outside_tmp();
     let child = sb.supervise_cmd(
-        read_only_tmp(false),
+        read_only_tmp(false, &sb),
         &["sh", "-c", "echo start >> ../starts; exec sleep 60"],
         &[("FILESYNC_SOCKET", "")],
     );
@@ -667,7 +699,7 @@ fn with_tmp_read_only_the_socket_moves_to_a_private_directory_and_syncs_still_ba
 fn with_no_socket_anywhere_the_app_runs_and_file_changes_still_reload_it() {
     let sb = sandbox_outside_tmp();
     let child = sb.supervise_cmd(
-        read_only_tmp(true),
+        read_only_tmp(true, &sb),
         &["sh", "-c", "echo start >> ../starts; exec sleep 60"],
         &[("FILESYNC_SOCKET", "")],
     );

@@ -407,3 +407,31 @@ fn an_untrusted_builder_gets_a_warning_naming_the_artifact() {
         "{err}"
     );
 }
+
+/// Skaffold's watch interval is most of a save-to-live and no skaffold.yaml
+/// field: `--write` and the plain run say how to lower it and what that
+/// costs; `--check` (CI) does not.
+#[test]
+fn write_and_diff_tell_about_skaffolds_watch_interval_and_check_does_not() {
+    let (_dir, root) = project("commented.yaml");
+    for args in [&["app"][..], &["app", "--write"], &["app", "--write"]] {
+        let out = filesync(&root, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        for needle in [
+            "default 1000 ms",
+            "skaffold dev -i 100",
+            "SKAFFOLD_WATCH_POLL_INTERVAL=100",
+            "debounce",
+            "poll fallback polls the files that often",
+        ] {
+            assert!(err.contains(needle), "{args:?} lacks {needle:?}: {err}");
+        }
+    }
+    let out = filesync(&root, &["app", "--check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("watch interval"),
+        "{err}"
+    );
+}

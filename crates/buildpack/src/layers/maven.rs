@@ -20,7 +20,9 @@
 //! wrapper's distributions) and puts the rebuild's output,
 //! `target/classes`, first on the `CLASSPATH` (executable-jar runs the
 //! exploded JAR's copy in the app dir, which the rebuild does not
-//! replace). The repository is writable by every user: Maven records
+//! replace) -- except for a Spring Boot app, whose launcher loads its
+//! classes from its own directory, linked to `target/classes` instead
+//! (see `spring_boot.rs`). The repository is writable by every user: Maven records
 //! resolution state in it, as the run user.
 
 use crate::errors::BuildpackError;
@@ -267,19 +269,30 @@ pub fn install(
             ModificationBehavior::Default,
             "MAVEN_USER_HOME",
             &m2,
-        )
-        .chainable_insert(
-            Scope::Launch,
-            ModificationBehavior::Prepend,
-            "CLASSPATH",
-            context.app_dir.join("target/classes"),
-        )
-        .chainable_insert(
-            Scope::Launch,
-            ModificationBehavior::Delimiter,
-            "CLASSPATH",
-            ":",
         );
+    let linked = crate::spring_boot::link_classes_to_rebuild_output(&context.app_dir)
+        .map_err(io("linking Spring Boot's classes to the rebuild's output"))?;
+    if let Some(classes) = linked {
+        println!(
+            "[skaffold-filesync] Spring Boot app: {} links to {} (the rebuild's output)",
+            classes.display(),
+            crate::spring_boot::REBUILD_CLASSES
+        );
+    } else {
+        env = env
+            .chainable_insert(
+                Scope::Launch,
+                ModificationBehavior::Prepend,
+                "CLASSPATH",
+                context.app_dir.join(crate::spring_boot::REBUILD_CLASSES),
+            )
+            .chainable_insert(
+                Scope::Launch,
+                ModificationBehavior::Delimiter,
+                "CLASSPATH",
+                ":",
+            );
+    }
     layer.write_env(env)?;
     Ok(())
 }

@@ -3,7 +3,10 @@
 //! cluster): each example, what a developer does to it, and the case
 //! itself. An edit gives Skaffold's own `Syncing 1 files` line, no new
 //! build, and the app serves it; a deleted file stops being served; a
-//! dependency-manifest change makes Skaffold rebuild and redeploy.
+//! dependency-manifest change makes Skaffold rebuild and redeploy. The
+//! examples with third-party dependencies ([`Deps`]) also show, after
+//! every sync and restart, what only their dependencies produce, and
+//! their manifest change adds a dependency that the new container serves.
 //!
 //! Each case prints `save-to-live` lines: the time from the save to the
 //! app serving it, split into Skaffold's part (save → its `Syncing` line:
@@ -42,6 +45,88 @@ pub struct Case {
     pub manifest: &'static str,
     /// The app's reload rebuilds in the container (slower).
     pub rebuilds: bool,
+    /// For an example with third-party dependencies: what they show.
+    pub deps: Option<Deps>,
+}
+
+/// An example's third-party dependencies, seen from its pages.
+pub struct Deps {
+    /// On `page` after every sync and restart: text only the installed
+    /// dependencies produce (and where the app found them).
+    pub shows: &'static [&'static str],
+    /// The page that the added dependency serves after the manifest
+    /// change, and what only it produces there. The change is the files
+    /// of `crates/e2e/fixtures/added-dependency/<example>/`, written in
+    /// one save (code first, manifests last).
+    pub added_page: &'static str,
+    pub added_shows: &'static str,
+}
+
+/// Manifests and lockfiles among a fixture's files: written last.
+const MANIFESTS: &[&str] = &[
+    "package.json",
+    "package-lock.json",
+    "requirements.txt",
+    "pom.xml",
+    "go.mod",
+    "go.sum",
+];
+
+/// The files of the example's added-dependency fixture (path relative to
+/// the fixture, content), code first and manifests last.
+fn added_dependency_files(example: &str) -> Vec<(String, String)> {
+    let root = filesync_e2e::tools::repo_root()
+        .join(filesync_e2e::dependencies::ADDED_DEPENDENCY)
+        .join(example);
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let is_manifest = |rel: &str| MANIFESTS.iter().any(|m| rel.rsplit('/').next() == Some(m));
+    files.sort_by_key(|(rel, _)| (is_manifest(rel), rel.clone()));
+    files
+}
+
+/// Fails unless `page`'s next successful answer shows everything the
+/// dependencies produce (waiting for it: a deletion may be restarting the
+/// app).
+fn assert_dependencies_load(dev: &SkaffoldDev, case: &Case, what: &str) {
+    let Some(deps) = &case.deps else {
+        return;
+    };
+    let answer = std::cell::RefCell::new(String::new());
+    let answered = wait_for(dev.port, case.page, Duration::from_secs(60), |s, b| {
+        *answer.borrow_mut() = b.to_string();
+        s == 200
+    });
+    assert!(
+        answered.is_ok(),
+        "{what}: {} does not answer: {answered:?}\n{}",
+        case.page,
+        dev.log()
+    );
+    let body = answer.into_inner();
+    for want in deps.shows {
+        assert!(
+            body.contains(want),
+            "{what}: the dependencies no longer load: {:?} lacks {want:?}\n{}",
+            body,
+            dev.log()
+        );
+    }
 }
 
 pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
@@ -103,6 +188,7 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
             within,
             &format!("{label}: edit {i} of {}", case.edit),
         );
+        assert_dependencies_load(&dev, case, &format!("{label}: after edit {i}"));
         let (saved, synced, live) = (edit.saved, edit.synced, edit.live);
         totals.push(live - saved);
         ours.push(live.saturating_duration_since(synced.at));
@@ -134,15 +220,27 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         "{label}: {path} after deleting {rel}: {gone:?}\n{}",
         dev.log()
     );
+    assert_dependencies_load(&dev, case, &format!("{label}: after deleting {rel}"));
 
-    // A dependency manifest: Skaffold rebuilds and redeploys.
+    // A dependency manifest: Skaffold rebuilds and redeploys. With
+    // dependencies, the change adds one (and code using it).
     let (_, last_marker) = (case.make)(last);
     let mark = dev.mark();
     let path = dev.ctx().join(case.manifest);
     let old = std::fs::read_to_string(&path).unwrap();
     // (No other case of this process may redeploy or stop meanwhile.)
     let prune = filesync_e2e::skaffold_dev::prune_lock();
-    let saved = dev.write(case.manifest, &format!("{old}\n"));
+    let saved = match &case.deps {
+        None => dev.write(case.manifest, &format!("{old}\n")),
+        Some(_) => {
+            let files = added_dependency_files(case.example);
+            let mut saved = None;
+            for (rel, content) in &files {
+                saved.get_or_insert(dev.write(rel, content));
+            }
+            saved.expect("an added-dependency fixture has files")
+        }
+    };
     let building = dev
         .wait_line(mark, "Building [", TO_SYNC)
         .unwrap_or_else(|e| panic!("{label}: {} did not rebuild: {e:#}", case.manifest));
@@ -157,6 +255,21 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         "{label}: not served after the redeploy: {served:?}\n{}",
         dev.log()
     );
+    if let Some(deps) = &case.deps {
+        let added = wait_for(
+            dev.port,
+            deps.added_page,
+            Duration::from_secs(60),
+            |s, b| s == 200 && b.contains(deps.added_shows),
+        );
+        assert!(
+            added.is_ok(),
+            "{label}: the added dependency is not served on {}: {added:?}\n{}",
+            deps.added_page,
+            dev.log()
+        );
+        assert_dependencies_load(&dev, case, &format!("{label}: after the rebuild"));
+    }
     drop(prune);
     let synced: Vec<_> = dev
         .lines_from(mark)
@@ -178,6 +291,7 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         },
         (deployed.at - saved).as_millis()
     );
+    eprintln!("case {label}: {} s in all", started.elapsed().as_secs());
     // One line for scripts/bench-skaffold.sh to tabulate.
     eprintln!(
         "BENCH example={} stack={:?} mode={mode:?} edits={edits} sync_ms={total} skaffold_ms={} ours_ms={after_sync} rebuild_ms={rebuild}{}",
@@ -207,6 +321,7 @@ pub const NODE: Case = Case {
     delete: ("public/about.html", "/static/about.html"),
     manifest: "package.json",
     rebuilds: false,
+    deps: None,
 };
 
 fn python(i: usize) -> (String, String) {
@@ -225,6 +340,7 @@ pub const PYTHON: Case = Case {
     delete: ("templates/page.html", "/page"),
     manifest: "requirements.txt",
     rebuilds: false,
+    deps: None,
 };
 
 fn php(i: usize) -> (String, String) {
@@ -243,6 +359,7 @@ pub const PHP: Case = Case {
     delete: ("public/about.php", "/about.php"),
     manifest: "composer.json",
     rebuilds: false,
+    deps: None,
 };
 
 fn static_site(i: usize) -> (String, String) {
@@ -258,6 +375,7 @@ pub const STATIC: Case = Case {
     delete: ("about.html", "/about.html"),
     manifest: "Procfile",
     rebuilds: false,
+    deps: None,
 };
 
 fn go(i: usize) -> (String, String) {
@@ -276,6 +394,7 @@ pub const GO: Case = Case {
     delete: ("about.go", "/about"),
     manifest: "go.mod",
     rebuilds: true,
+    deps: None,
 };
 
 fn java(i: usize) -> (String, String) {
@@ -296,10 +415,134 @@ pub const JAVA: Case = Case {
     delete: ("src/main/resources/public/about.html", "/static/about.html"),
     manifest: "pom.xml",
     rebuilds: true,
+    deps: None,
+};
+
+fn node_express(i: usize) -> (String, String) {
+    (
+        format!("module.exports = \"Hello from Express v{i}\";\n"),
+        format!("Express v{i}"),
+    )
+}
+/// express from npm: node_modules in npm-install's launch layer, linked
+/// from /workspace (node resolves the link: the path shows the layer).
+pub const NODE_EXPRESS: Case = Case {
+    example: "node-express",
+    stack: Stack::Base,
+    page: "/",
+    first: "Express v1",
+    edit: "lib/message.js",
+    make: node_express,
+    delete: ("public/about.html", "/static/about.html"),
+    manifest: "package.json",
+    rebuilds: false,
+    deps: Some(Deps {
+        shows: &[
+            "served by express 4.21.2 (route /)",
+            "from /layers/e2e_node/launch-modules/node_modules/express",
+        ],
+        added_page: "/markdown",
+        added_shows: "<strong>marked</strong>",
+    }),
+};
+
+fn python_flask(i: usize) -> (String, String) {
+    (
+        format!("MESSAGE = \"Hello from Flask v{i}\"\n"),
+        format!("Flask v{i}"),
+    )
+}
+/// Flask and gunicorn from PyPI: pip-install's site-packages layer on
+/// PYTHONPATH, gunicorn on PATH.
+pub const PYTHON_FLASK: Case = Case {
+    example: "python-flask",
+    stack: Stack::Base,
+    page: "/",
+    first: "Flask v1",
+    edit: "message.py",
+    make: python_flask,
+    delete: ("static/about.html", "/static/about.html"),
+    manifest: "requirements.txt",
+    rebuilds: false,
+    deps: Some(Deps {
+        shows: &[
+            "rendered by Jinja: JINJA FILTERS WORK",
+            "flask 3.1.0 from /layers/e2e_python/packages/lib/python3.11/site-packages/flask/",
+        ],
+        added_page: "/markdown",
+        added_shows: "<strong>markdown</strong>",
+    }),
+};
+
+fn spring_boot(i: usize) -> (String, String) {
+    (
+        format!(
+            "package example;\n\nimport org.springframework.stereotype.Service;\n\n/** The service the controller calls: a Spring bean. */\n@Service\npublic class Greeting {{\n  public String text() {{\n    return \"Hello from Spring Boot v{i}\";\n  }}\n}}\n"
+        ),
+        format!("Spring Boot v{i}"),
+    )
+}
+/// Spring Boot from Maven Central: the exploded JAR run by Spring Boot's
+/// launcher; the in-container rebuild with the offline repository.
+pub const JAVA_SPRING_BOOT: Case = Case {
+    example: "java-spring-boot",
+    stack: Stack::Base,
+    page: "/",
+    first: "Spring Boot v1",
+    edit: "src/main/java/example/Greeting.java",
+    make: spring_boot,
+    delete: ("src/main/resources/static/about.html", "/about.html"),
+    manifest: "pom.xml",
+    rebuilds: true,
+    deps: Some(Deps {
+        shows: &[
+            "from the Spring bean Greeting of filesync-example-java-spring-boot, Spring Boot 3.4.1",
+        ],
+        added_page: "/markdown",
+        added_shows: "<strong>commonmark</strong>",
+    }),
+};
+
+fn go_modules(i: usize) -> (String, String) {
+    (
+        format!(
+            "package main\n\nfunc message() string {{ return \"Hello from Go modules v{i}\" }}\n"
+        ),
+        format!("Go modules v{i}"),
+    )
+}
+/// A third-party module from the Go module proxy, vendored by
+/// go-mod-vendor; rebuilt in the container on tiny.
+pub const GO_MODULES: Case = Case {
+    example: "go-modules",
+    stack: Stack::Tiny,
+    page: "/",
+    first: "Go modules v1",
+    edit: "message.go",
+    make: go_modules,
+    delete: ("about.go", "/about"),
+    manifest: "go.mod",
+    rebuilds: true,
+    deps: Some(Deps {
+        shows: &["go-humanize says 1,234,567 bytes is 1.2 MB"],
+        added_page: "/markdown",
+        added_shows: "<strong>goldmark</strong>",
+    }),
 };
 
 /// Every example, in the order the suites run them.
-pub const CASES: [&Case; 6] = [&NODE, &PYTHON, &PHP, &STATIC, &GO, &JAVA];
+pub const CASES: [&Case; 10] = [
+    &NODE,
+    &PYTHON,
+    &PHP,
+    &STATIC,
+    &GO,
+    &JAVA,
+    &NODE_EXPRESS,
+    &PYTHON_FLASK,
+    &GO_MODULES,
+    &JAVA_SPRING_BOOT,
+];
 
 /// One save of the node example that edits `lib/message.js` and deletes
 /// `public/contact.html`: Skaffold syncs both in one batch (`Syncing 2

@@ -12,6 +12,7 @@
 
 mod artifacts;
 mod builder_check;
+mod interval;
 mod profile;
 mod project_descriptor;
 mod splice;
@@ -90,16 +91,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             eprintln!("filesync: {name} is up to date");
         }
+        eprintln!("{}", interval::NOTE);
         return Ok(ExitCode::SUCCESS);
     }
     if new == old {
         eprintln!("filesync: {name} is up to date");
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print!("{}", unified_diff(&old, &new, &name));
+        if args.check {
+            eprintln!("filesync: {name} is out of date; run `filesync skaffold --write`");
+            return Ok(ExitCode::from(1));
+        }
     }
-    print!("{}", unified_diff(&old, &new, &name));
-    if args.check {
-        eprintln!("filesync: {name} is out of date; run `filesync skaffold --write`");
-        return Ok(ExitCode::from(1));
+    // CI's `--check` stays terse.
+    if !args.check {
+        eprintln!("{}", interval::NOTE);
     }
     Ok(ExitCode::SUCCESS)
 }

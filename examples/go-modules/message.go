@@ -1,0 +1,3 @@
+package main
+
+func message() string { return "Hello from Go modules v1" }

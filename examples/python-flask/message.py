@@ -1,0 +1,1 @@
+MESSAGE = "Hello from Flask v1"
