@@ -136,6 +136,14 @@ fn errors_no_user_causes() {
             .into(),
         ),
         (
+            "spring_boot_link",
+            MavenLayerError::Io {
+                step: MavenStep::LinkSpringBootClasses,
+                source: io(denied),
+            }
+            .into(),
+        ),
+        (
             "no_process_types_at_all",
             AppProcessError::NoAppProcess { types: Vec::new() }.into(),
         ),

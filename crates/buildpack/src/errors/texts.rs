@@ -306,6 +306,9 @@ fn maven(e: &MavenLayerError) -> Message {
                 MavenStep::CopyRepository => "Copying the Maven repository into the image",
                 MavenStep::CopyWrapperDistributions => "Copying the Maven wrapper's distributions into the image",
                 MavenStep::MakeRepositoryWritable => "Making the Maven repository in the image writable",
+                MavenStep::LinkSpringBootClasses => {
+                    "Linking Spring Boot's classes to the rebuild's output (BOOT-INF/classes to target/classes)"
+                }
             };
             Message::new(
                 "Cannot make the Maven layer",

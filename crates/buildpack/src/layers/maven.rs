@@ -58,6 +58,7 @@ pub enum MavenStep {
     CopyRepository,
     CopyWrapperDistributions,
     MakeRepositoryWritable,
+    LinkSpringBootClasses,
 }
 
 /// An earlier buildpack's layer, as its `<layer>.toml` declares it.
@@ -271,7 +272,7 @@ pub fn install(
             &m2,
         );
     let linked = crate::spring_boot::link_classes_to_rebuild_output(&context.app_dir)
-        .map_err(io("linking Spring Boot's classes to the rebuild's output"))?;
+        .map_err(io(MavenStep::LinkSpringBootClasses))?;
     if let Some(classes) = linked {
         println!(
             "[skaffold-filesync] Spring Boot app: {} links to {} (the rebuild's output)",
