@@ -74,9 +74,9 @@ fn requirement(name: &str, metadata: toml::value::Table) -> Result<Require, Buil
 }
 
 fn plan_error(e: impl std::fmt::Display) -> BuildpackError {
-    BuildpackError::Write {
-        what: "build plan",
-        message: e.to_string(),
+    BuildpackError::WriteOutput {
+        file: crate::errors::Output::BuildPlan,
+        details: e.to_string(),
     }
 }
 

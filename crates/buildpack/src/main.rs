@@ -58,7 +58,8 @@ impl Buildpack for FilesyncBuildpack {
             Ok(false) => return DetectResultBuilder::fail().build(),
             Ok(true) => {}
             Err(e) => {
-                eprintln!("[skaffold-filesync] {e}: the build will fail");
+                let title = errors::message(&BuildpackError::Setting(e).into()).title;
+                eprintln!("[skaffold-filesync] {title}: the build will fail");
                 return DetectResultBuilder::pass().build();
             }
         }
@@ -147,16 +148,13 @@ impl Buildpack for FilesyncBuildpack {
             ],
             bom: vec![BomEntry::devmode(&plan.rules)],
         };
-        let text = launch.to_toml().map_err(|e| BuildpackError::Write {
-            what: "launch.toml",
-            message: e.to_string(),
-        })?;
-        std::fs::write(context.layers_dir.join("launch.toml"), text).map_err(|e| {
-            BuildpackError::Write {
-                what: "launch.toml",
-                message: e.to_string(),
-            }
-        })?;
+        let write_error = |e: &dyn std::fmt::Display| BuildpackError::WriteOutput {
+            file: errors::Output::LaunchToml,
+            details: e.to_string(),
+        };
+        let text = launch.to_toml().map_err(|e| write_error(&e))?;
+        std::fs::write(context.layers_dir.join("launch.toml"), text)
+            .map_err(|e| write_error(&e))?;
         BuildResultBuilder::new().build()
     }
 
@@ -213,20 +211,22 @@ fn sync_plan(
     overrides: &Overrides,
 ) -> Result<filesync_rules::Plan, BuildpackError> {
     let app_dir = context.app_dir.display().to_string();
-    let plan =
-        match detect::plan_from_detect(&context.buildpack_plan) {
-            Some(plan) => plan,
-            None => plan_for_app(&context.app_dir, &app_dir, overrides).map_err(|e| {
-                match sources::removed(&context.app_dir) {
-                    Some(removed) => removed,
-                    None => BuildpackError::from(e),
-                }
-            })?,
-        };
+    let plan = match detect::plan_from_detect(&context.buildpack_plan) {
+        Some(plan) => plan,
+        // The engine's only error here: no family detected.
+        None => plan_for_app(&context.app_dir, &app_dir, overrides).map_err(|_| {
+            sources::removed(&context.app_dir).unwrap_or(sources::SourcesError::NoFamily {
+                app_dir: context.app_dir.clone(),
+            })
+        })?,
+    };
     if matches!(plan.action, filesync_rules::ReloadAction::Rebuild { .. })
         && filesync_rules::family::detect(&context.app_dir).is_none()
     {
-        return Err(sources::removed_error(plan.family));
+        return Err(sources::SourcesError::Removed {
+            family: plan.family,
+        }
+        .into());
     }
     Ok(plan)
 }

@@ -1,7 +1,7 @@
 //! The buildpack's own settings (beyond the rule engine's overrides), from
 //! the platform env, each validated with an error naming the variable.
-
-use crate::errors::BuildpackError;
+//! Values are trimmed; an empty one (or one of only whitespace) counts as
+//! unset, as for every variable the buildpack reads.
 
 pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
 pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
@@ -10,6 +10,39 @@ pub use filesync_runtime::config::{SYNC_DONE_PROCESS, SYNC_HOOK_ENV as SYNC_HOOK
 
 pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 pub const MAX_DEBOUNCE_MS: u64 = 10_000;
+
+/// A build-env variable whose value cannot be used: data only, rendered
+/// for the user by `errors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub variable: &'static str,
+    /// The value, trimmed.
+    pub value: String,
+    pub expected: Expected,
+}
+
+/// What a setting's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// A Go `strconv.ParseBool` spelling.
+    Boolean,
+    /// A CNB process type name, not one of ours.
+    ProcessType,
+    /// Whole milliseconds from 0 to [`MAX_DEBOUNCE_MS`].
+    Milliseconds,
+    /// A name in the runtime's list of stop signals.
+    StopSignal,
+}
+
+impl SettingError {
+    fn new(variable: &'static str, value: String, expected: Expected) -> SettingError {
+        SettingError {
+            variable,
+            value,
+            expected,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -27,7 +60,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, BuildpackError> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
         let get = |k: &str| {
             lookup(k)
                 .map(|v| v.trim().to_string())
@@ -35,47 +68,21 @@ impl Settings {
         };
         let process = match get(PROCESS) {
             None => None,
-            Some(p)
-                if valid_process_type(&p)
-                    && !["filesync", "tar", "rm", SYNC_DONE_PROCESS].contains(&p.as_str()) =>
-            {
-                Some(p)
-            }
-            Some(p) => return Err(BuildpackError::BadValue {
-                variable: PROCESS.into(),
-                value: p,
-                expected:
-                    "a process type name (letters, digits, '.', '_', '-'), not filesync, tar, rm or filesync-sync-done"
-                        .into(),
-            }),
+            Some(p) if valid_process_type(&p) && !OWN_PROCESSES.contains(&p.as_str()) => Some(p),
+            Some(p) => return Err(SettingError::new(PROCESS, p, Expected::ProcessType)),
         };
         let debounce_ms = match get(DEBOUNCE_MS) {
             None => DEFAULT_DEBOUNCE_MS,
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if n <= MAX_DEBOUNCE_MS => n,
-                _ => {
-                    return Err(BuildpackError::BadValue {
-                        variable: DEBOUNCE_MS.into(),
-                        value: v,
-                        expected: format!(
-                            "a whole number of milliseconds from 0 to {MAX_DEBOUNCE_MS}"
-                        ),
-                    })
-                }
+                _ => return Err(SettingError::new(DEBOUNCE_MS, v, Expected::Milliseconds)),
             },
         };
         let stop_signal = match get(STOP_SIGNAL) {
             None => None,
             Some(v) => Some(
                 filesync_runtime::config::parse_stop_signal(&v)
-                    .map_err(|_| BuildpackError::BadValue {
-                        variable: STOP_SIGNAL.into(),
-                        value: v.clone(),
-                        expected: format!(
-                            "a signal name, one of {} (with or without SIG)",
-                            filesync_runtime::config::STOP_SIGNALS.join(", ")
-                        ),
-                    })?
+                    .map_err(|_| SettingError::new(STOP_SIGNAL, v.clone(), Expected::StopSignal))?
                     .to_string(),
             ),
         };
@@ -91,6 +98,9 @@ impl Settings {
         })
     }
 }
+
+/// The process types of ours, which `BP_FILESYNC_PROCESS` cannot name.
+pub const OWN_PROCESSES: [&str; 4] = ["filesync", "tar", "rm", SYNC_DONE_PROCESS];
 
 /// Process types as the CNB spec allows them.
 fn valid_process_type(t: &str) -> bool {
@@ -126,6 +136,15 @@ mod tests {
                 .unwrap()
                 .sync_hook
         );
+        assert_eq!(
+            Settings::from_env(env(&[
+                (PROCESS, " "),
+                (DEBOUNCE_MS, "\t"),
+                (SYNC_HOOK, " ")
+            ])),
+            Settings::from_env(env(&[])),
+            "whitespace counts as unset"
+        );
         for (k, v) in [
             (DEBOUNCE_MS, "-1"),
             (DEBOUNCE_MS, "99999"),
@@ -137,7 +156,7 @@ mod tests {
             (PROCESS, SYNC_DONE_PROCESS),
         ] {
             let e = Settings::from_env(env(&[(k, v)])).unwrap_err();
-            assert_eq!(e.variable(), Some(k), "{e}");
+            assert_eq!((e.variable, e.value.as_str()), (k, v));
         }
     }
 }

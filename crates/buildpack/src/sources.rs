@@ -4,22 +4,23 @@
 //! replace them with the built artifact unless `BP_INCLUDE_FILES` keeps
 //! them. A dev image that rebuilds in the container needs them all.
 
-use crate::errors::BuildpackError;
 use filesync_rules::Family;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// The error for a family whose sources an earlier buildpack removed.
-pub fn removed_error(family: Family) -> BuildpackError {
-    BuildpackError::SourcesRemoved {
-        family: family.name().to_string(),
-        keep: filesync_rules::family::keep_sources_env(family)
-            .unwrap_or("BP_KEEP_FILES=* (go-build) or BP_INCLUDE_FILES=* (libbs)"),
-    }
+/// What is wrong with the app's sources: data only, rendered by `errors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourcesError {
+    /// The family rebuilds in the container, and its sources are gone.
+    Removed { family: Family },
+    /// The app dir holds no file at all: an empty app, or sources removed.
+    NoFiles,
+    /// Files, but none that tells the language family.
+    NoFamily { app_dir: PathBuf },
 }
 
 /// When the app dir holds no regular file at all (its sources were
 /// removed, and no family can be told), the error that says so.
-pub fn removed(app_dir: &Path) -> Option<BuildpackError> {
+pub fn removed(app_dir: &Path) -> Option<SourcesError> {
     let mut stack = vec![app_dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).ok()?.flatten() {
@@ -31,7 +32,7 @@ pub fn removed(app_dir: &Path) -> Option<BuildpackError> {
             }
         }
     }
-    Some(BuildpackError::SourcesRemovedUnknown)
+    Some(SourcesError::NoFiles)
 }
 
 #[cfg(test)]
@@ -42,22 +43,8 @@ mod tests {
     fn an_app_dir_without_files_reads_as_removed_sources() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("empty/deeper")).unwrap();
-        assert!(matches!(
-            removed(dir.path()),
-            Some(BuildpackError::SourcesRemovedUnknown)
-        ));
+        assert_eq!(removed(dir.path()), Some(SourcesError::NoFiles));
         std::fs::write(dir.path().join("empty/main.go"), "package main").unwrap();
         assert!(removed(dir.path()).is_none());
-    }
-
-    #[test]
-    fn the_error_names_the_cause_and_the_setting_that_keeps_sources() {
-        let go = removed_error(Family::Go).to_string();
-        assert!(
-            go.contains("go-build") && go.contains("BP_KEEP_FILES"),
-            "{go}"
-        );
-        let java = removed_error(Family::Java).to_string();
-        assert!(java.contains("BP_INCLUDE_FILES"), "{java}");
     }
 }

@@ -1,9 +1,12 @@
 //! The dev-mode trigger: `GOOGLE_DEVMODE` (set by `skaffold dev` when the
 //! artifact's auto sync is on) or `BP_FILESYNC_ENABLED`, read from the
 //! platform env and parsed like Go's `strconv.ParseBool`, the parser
-//! Skaffold and Google's buildpacks use.
+//! Skaffold and Google's buildpacks use. An empty value, or one of only
+//! whitespace, counts as unset (as for every variable the buildpack reads,
+//! docs/configuration.md); anything else that is not a boolean fails the
+//! build naming the variable.
 
-use crate::errors::BuildpackError;
+use crate::settings::{Expected, SettingError};
 
 pub const GOOGLE_DEVMODE: &str = "GOOGLE_DEVMODE";
 pub const ENABLED: &str = "BP_FILESYNC_ENABLED";
@@ -19,20 +22,22 @@ pub fn parse_go_bool(value: &str) -> Option<bool> {
 
 /// A boolean setting's `value` ([`parse_go_bool`] of it trimmed), or the
 /// error naming `variable`.
-pub fn parse_bool_setting(variable: &str, value: String) -> Result<bool, BuildpackError> {
-    parse_go_bool(value.trim()).ok_or_else(|| BuildpackError::BadValue {
-        variable: variable.to_string(),
-        value,
-        expected: "a boolean: true/false, 1/0, t/f, TRUE/FALSE".to_string(),
+pub fn parse_bool_setting(variable: &'static str, value: String) -> Result<bool, SettingError> {
+    let value = value.trim();
+    parse_go_bool(value).ok_or_else(|| SettingError {
+        variable,
+        value: value.to_string(),
+        expected: Expected::Boolean,
     })
 }
 
-/// Whether the build is a dev build. Empty values count as unset; a value
-/// that is not a boolean is an error naming the variable.
-pub fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, BuildpackError> {
+/// Whether the build is a dev build. Empty and whitespace-only values
+/// count as unset; a value that is not a boolean is an error naming the
+/// variable.
+pub fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, SettingError> {
     let mut on = false;
     for var in [GOOGLE_DEVMODE, ENABLED] {
-        let Some(value) = lookup(var).filter(|v| !v.is_empty()) else {
+        let Some(value) = lookup(var).filter(|v| !v.trim().is_empty()) else {
             continue;
         };
         on |= parse_bool_setting(var, value)?;
@@ -64,10 +69,30 @@ mod tests {
         assert!(dev_build(env(&[(GOOGLE_DEVMODE, "1")])).unwrap());
         assert!(dev_build(env(&[(ENABLED, "true")])).unwrap());
         assert!(!dev_build(env(&[(ENABLED, "false"), (GOOGLE_DEVMODE, "")])).unwrap());
+        assert!(dev_build(env(&[(ENABLED, " true\n")])).unwrap());
         let e = dev_build(env(&[(GOOGLE_DEVMODE, "maybe")])).unwrap_err();
-        assert!(
-            e.to_string().contains("GOOGLE_DEVMODE") && e.to_string().contains("maybe"),
-            "{e}"
+        assert_eq!(
+            e,
+            SettingError {
+                variable: GOOGLE_DEVMODE,
+                value: "maybe".into(),
+                expected: Expected::Boolean
+            }
         );
+    }
+
+    /// docs/configuration.md: "An empty value, or one of only whitespace,
+    /// counts as unset": `BP_FILESYNC_ENABLED=" "` is no dev build, and no
+    /// error either.
+    #[test]
+    fn empty_and_whitespace_values_count_as_unset() {
+        for blank in ["", " ", "\t", " \n "] {
+            assert_eq!(dev_build(env(&[(ENABLED, blank)])), Ok(false), "{blank:?}");
+            assert_eq!(
+                dev_build(env(&[(ENABLED, blank), (GOOGLE_DEVMODE, "1")])),
+                Ok(true),
+                "{blank:?} beside a set trigger"
+            );
+        }
     }
 }

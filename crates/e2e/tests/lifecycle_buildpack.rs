@@ -161,35 +161,103 @@ fn dev_image_has_shims_our_default_process_and_the_original_web() {
     }
 }
 
+/// docs/configuration.md: an empty value, or one of only whitespace,
+/// counts as unset, so `BP_FILESYNC_ENABLED=" "` is a production build
+/// (no error, nothing of ours).
 #[test]
-fn bad_trigger_value_fails_the_build_naming_the_variable() {
-    for (var, value) in [
-        ("GOOGLE_DEVMODE", "maybe"),
-        ("BP_FILESYNC_ENABLED", "yes please"),
-    ] {
-        let out = Harness::get()
-            .build(&BuildSpec::new(APP).env(var, value))
-            .unwrap();
-        assert!(
-            out.image.is_none(),
-            "{var}={value} must fail the build:\n{}",
-            out.log
-        );
-        assert!(
-            out.log.contains(var),
-            "the error must name {var}:\n{}",
-            out.log
-        );
-    }
+fn a_whitespace_trigger_counts_as_unset() {
     let out = Harness::get()
-        .build(
-            &BuildSpec::new(APP)
-                .devmode()
-                .env("BP_FILESYNC_EXTRA_RULES", "src/[oops"),
-        )
+        .build(&BuildSpec::new(APP).env("BP_FILESYNC_ENABLED", " "))
         .unwrap();
-    assert!(out.image.is_none());
-    assert!(out.log.contains("BP_FILESYNC_EXTRA_RULES"), "{}", out.log);
+    let image = out
+        .image
+        .unwrap_or_else(|| panic!("build failed:\n{}", out.log));
+    let labels = image.labels().unwrap();
+    assert!(!labels.contains_key(OUR_LABEL), "{labels:?}");
+    assert!(!out.log.contains("skaffold-filesync]"), "{}", out.log);
+}
+
+/// The buildpack's error fixtures (crates/buildpack/tests/fixtures: each a
+/// `fixture.toml` and the `error.txt` its build must end with; the
+/// buildpack's unit tests pin `error.txt` to the rendering of the error).
+const ERROR_FIXTURES: &str = "crates/buildpack/tests/fixtures";
+
+/// What a fixture builds: its app (its own `app/`, an app of the repo, or
+/// an empty directory), the provider before us, the build env.
+fn fixture_spec(dir: &std::path::Path, empty_app: &std::path::Path) -> BuildSpec {
+    let text = std::fs::read_to_string(dir.join("fixture.toml")).unwrap();
+    let fixture: toml::Table = toml::from_str(&text).unwrap();
+    let app = match fixture.get("app").and_then(|a| a.as_str()) {
+        Some(app) => repo_root().join(app),
+        None if fixture.contains_key("empty_app") => empty_app.to_path_buf(),
+        None => dir.join("app"),
+    };
+    let mut spec = BuildSpec::new(app);
+    if let Some(provider) = fixture.get("provider").and_then(|p| p.as_str()) {
+        spec = spec.provider(filesync_e2e::providers::stage(provider).unwrap());
+    }
+    for (k, v) in fixture["env"].as_table().unwrap() {
+        spec = spec.env(k, v.as_str().unwrap());
+    }
+    spec
+}
+
+/// The buildpack's error message in a build log: from its `Error:` line
+/// to the last of the prefixed lines that follow.
+fn error_block(log: &str) -> Option<String> {
+    let mut lines = log
+        .lines()
+        .skip_while(|l| !l.starts_with("[skaffold-filesync] Error: "));
+    let first = lines.next()?;
+    let rest = lines.take_while(|l| l.starts_with("[skaffold-filesync]"));
+    Some(
+        std::iter::once(first)
+            .chain(rest)
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
+}
+
+/// Every error a user can cause, built with the real lifecycle from its
+/// fixture: the build fails, and its log shows exactly the fixture's whole
+/// message. Builds two at a time; prints each one's time.
+#[test]
+fn every_user_error_fixture_fails_its_build_with_its_whole_message() {
+    let root = repo_root().join(ERROR_FIXTURES);
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 19, "{dirs:?}");
+    let empty = tempfile::tempdir().unwrap();
+    let failures = std::sync::Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(dir) = dirs.get(i) else { break };
+                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+                let started = std::time::Instant::now();
+                let out = Harness::get()
+                    .build(&fixture_spec(dir, empty.path()))
+                    .unwrap();
+                eprintln!("fixture {name}: {:.1} s", started.elapsed().as_secs_f64());
+                let expected = std::fs::read_to_string(dir.join("error.txt")).unwrap();
+                let shown = error_block(&out.log);
+                if out.image.is_some() || shown.as_deref() != Some(expected.as_str()) {
+                    failures.lock().unwrap().push(format!(
+                        "{name}: expected the build to fail with\n{expected}\ngot (image: {}):\n{}",
+                        out.image.is_some(),
+                        out.log
+                    ));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// The Java example with the provider standing in for Paketo's Java chain
@@ -254,45 +322,6 @@ fn java_production_build_is_paketos_alone() {
         assert!(!layers.join(gone).exists(), "layer {gone} is not launched");
     }
     assert!(!rootfs.join("layers/skaffold-filesync").exists());
-}
-
-/// A dev build whose JVM at launch is a JRE fails, naming BP_JVM_TYPE.
-#[test]
-fn java_dev_build_with_a_jre_at_launch_fails_naming_bp_jvm_type() {
-    let out = Harness::get()
-        .build(&java(
-            BuildSpec::new(JAVA_APP)
-                .devmode()
-                .env("BP_INCLUDE_FILES", "*"),
-        ))
-        .unwrap();
-    assert!(out.image.is_none(), "must fail:\n{}", out.log);
-    assert!(
-        out.log.contains("BP_JVM_TYPE=JDK") && out.log.contains("is a JRE"),
-        "{}",
-        out.log
-    );
-}
-
-/// A dev build whose sources libbs removed fails, naming the cause and
-/// BP_INCLUDE_FILES; so does one keeping only part of them.
-#[test]
-fn java_dev_build_without_its_sources_fails_naming_bp_include_files() {
-    for keep in [None, Some("src/*")] {
-        let mut spec = java(BuildSpec::new(JAVA_APP).devmode().env("BP_JVM_TYPE", "JDK"));
-        if let Some(keep) = keep {
-            spec = spec.env("BP_INCLUDE_FILES", keep);
-        }
-        let out = Harness::get().build(&spec).unwrap();
-        assert!(out.image.is_none(), "{keep:?} must fail:\n{}", out.log);
-        assert!(
-            out.log.contains("sources are gone")
-                && out.log.contains("libbs")
-                && out.log.contains("BP_INCLUDE_FILES=*"),
-            "{keep:?}: {}",
-            out.log
-        );
-    }
 }
 
 /// A dev build with the generated profile's settings: the JDK is the

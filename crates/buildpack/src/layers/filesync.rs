@@ -13,6 +13,16 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
+/// What keeps the layer from being made: data only, rendered by `errors`.
+#[derive(Debug)]
+pub enum FilesyncLayerError {
+    /// Copying the packaged runtime binary (`bin/filesync` of the
+    /// buildpack) into the layer.
+    InstallBinary(std::io::Error),
+    /// Serializing or writing `filesync.toml`.
+    WriteConfig(String),
+}
+
 /// Installs the layer; returns the runtime binary's path in the image.
 pub fn install(
     context: &BuildContext<FilesyncBuildpack>,
@@ -26,22 +36,17 @@ pub fn install(
         },
     )?;
     let bin_dir = layer.path().join("bin");
-    std::fs::create_dir_all(&bin_dir).map_err(BuildpackError::Install)?;
+    std::fs::create_dir_all(&bin_dir).map_err(FilesyncLayerError::InstallBinary)?;
     let binary = bin_dir.join("filesync");
     std::fs::copy(context.buildpack_dir.join("bin").join("filesync"), &binary)
-        .map_err(BuildpackError::Install)?;
+        .map_err(FilesyncLayerError::InstallBinary)?;
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
-        .map_err(BuildpackError::Install)?;
+        .map_err(FilesyncLayerError::InstallBinary)?;
 
     let config_path = layer.path().join("filesync.toml");
-    let text = toml::to_string(config).map_err(|e| BuildpackError::Write {
-        what: "filesync.toml",
-        message: e.to_string(),
-    })?;
-    std::fs::write(&config_path, text).map_err(|e| BuildpackError::Write {
-        what: "filesync.toml",
-        message: e.to_string(),
-    })?;
+    let config_error = |e: &dyn std::fmt::Display| FilesyncLayerError::WriteConfig(e.to_string());
+    let text = toml::to_string(config).map_err(|e| config_error(&e))?;
+    std::fs::write(&config_path, text).map_err(|e| config_error(&e))?;
     let mut env = LayerEnv::new().chainable_insert(
         Scope::Launch,
         ModificationBehavior::Override,

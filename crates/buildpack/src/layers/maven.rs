@@ -34,6 +34,33 @@ use libcnb::layer::UncachedLayerDefinition;
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use std::path::{Path, PathBuf};
 
+/// What keeps the layer from being made: data only, rendered by `errors`.
+#[derive(Debug)]
+pub enum MavenLayerError {
+    /// The launch JVM (this layer) has `java` and no `javac`.
+    NoJdkAtLaunch { jvm: PathBuf },
+    /// No Maven distribution in an earlier layer nor on the build's PATH.
+    MavenNotFound,
+    /// The build's repository is in neither place it is looked for;
+    /// `repo_local`: the `-Dmaven.repo.local` of `MAVEN_OPTS`, if any.
+    RepositoryNotFound { repo_local: Option<PathBuf> },
+    /// A file-system step failed.
+    Io {
+        step: MavenStep,
+        source: std::io::Error,
+    },
+}
+
+/// The file-system steps of [`install`], for [`MavenLayerError::Io`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MavenStep {
+    CopyDistribution,
+    CopyRepository,
+    CopyWrapperDistributions,
+    MakeRepositoryWritable,
+    LinkSpringBootClasses,
+}
+
 /// An earlier buildpack's layer, as its `<layer>.toml` declares it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EarlierLayer {
@@ -100,13 +127,13 @@ fn layer_is_launch(toml_path: &Path) -> bool {
 /// Whether the launch JVM can compile: `Err` with the launch JVM's layer
 /// when the image has a `java` at launch and no `javac`. No JVM at all
 /// among the layers (a JVM from the run image, say) is not ours to judge.
-pub fn check_launch_jdk(layers: &[EarlierLayer]) -> Result<(), BuildpackError> {
+pub fn check_launch_jdk(layers: &[EarlierLayer]) -> Result<(), MavenLayerError> {
     let launched = || layers.iter().filter(|l| l.launch);
     if launched().any(|l| l.dir.join("bin/javac").is_file()) {
         return Ok(());
     }
     match launched().find(|l| l.dir.join("bin/java").is_file()) {
-        Some(jre) => Err(BuildpackError::NoJdkAtLaunch {
+        Some(jre) => Err(MavenLayerError::NoJdkAtLaunch {
             jvm: jre.dir.clone(),
         }),
         None => {
@@ -125,7 +152,7 @@ pub fn check_launch_jdk(layers: &[EarlierLayer]) -> Result<(), BuildpackError> {
 pub fn maven_to_copy(
     layers: &[EarlierLayer],
     path: Option<&str>,
-) -> Result<Option<PathBuf>, BuildpackError> {
+) -> Result<Option<PathBuf>, MavenLayerError> {
     let is_dist = |d: &Path| d.join("bin/mvn").is_file() && d.join("boot").is_dir();
     if layers.iter().any(|l| l.launch && is_dist(&l.dir)) {
         return Ok(None);
@@ -144,20 +171,24 @@ pub fn maven_to_copy(
                 .to_path_buf();
             is_dist(&home).then_some(home)
         });
-    on_path.map(Some).ok_or(BuildpackError::MavenNotFound)
+    on_path.map(Some).ok_or(MavenLayerError::MavenNotFound)
 }
 
 /// The Maven repository the build used: `-Dmaven.repo.local` in
 /// `MAVEN_OPTS`, else `~/.m2/repository` (libbs links `~/.m2` to its
 /// cache layer), symlinks resolved.
 pub fn build_repository(maven_opts: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
-    let local = maven_opts
+    let path = repo_local(maven_opts).or_else(|| home.map(|h| h.join(".m2/repository")))?;
+    std::fs::canonicalize(path).ok().filter(|p| p.is_dir())
+}
+
+/// The `-Dmaven.repo.local` of `MAVEN_OPTS`.
+fn repo_local(maven_opts: Option<&str>) -> Option<PathBuf> {
+    maven_opts
         .into_iter()
         .flat_map(str::split_whitespace)
         .find_map(|o| o.strip_prefix("-Dmaven.repo.local="))
-        .map(PathBuf::from);
-    let path = local.or_else(|| home.map(|h| h.join(".m2/repository")))?;
-    std::fs::canonicalize(path).ok().filter(|p| p.is_dir())
+        .map(PathBuf::from)
 }
 
 /// Installs the layer for a Maven rebuild of the app in `app_dir`;
@@ -176,10 +207,12 @@ pub fn install(
         maven_to_copy(&earlier, std::env::var("PATH").ok().as_deref())?
     };
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let repository = build_repository(std::env::var("MAVEN_OPTS").ok().as_deref(), home.as_deref())
-        .ok_or_else(|| BuildpackError::MavenRepositoryNotFound {
-            home: home.clone().unwrap_or_default(),
-        })?;
+    let maven_opts = std::env::var("MAVEN_OPTS").ok();
+    let repository = build_repository(maven_opts.as_deref(), home.as_deref()).ok_or_else(|| {
+        MavenLayerError::RepositoryNotFound {
+            repo_local: repo_local(maven_opts.as_deref()),
+        }
+    })?;
 
     let layer = context.uncached_layer(
         layer_name!("maven"),
@@ -188,11 +221,11 @@ pub fn install(
             launch: true,
         },
     )?;
-    let io = |what: &'static str| move |source| BuildpackError::Toolchain { what, source };
+    let io = |step: MavenStep| move |source| MavenLayerError::Io { step, source };
     let mut env = LayerEnv::new();
     if let Some(dist) = &dist {
         let to = layer.path().join("dist");
-        copy_tree(dist, &to).map_err(io("copying the Maven distribution"))?;
+        copy_tree(dist, &to).map_err(io(MavenStep::CopyDistribution))?;
         env = env
             .chainable_insert(
                 Scope::Launch,
@@ -207,14 +240,14 @@ pub fn install(
         );
     }
     let m2 = layer.path().join("m2");
-    copy_tree(&repository, &m2.join("repository")).map_err(io("copying the Maven repository"))?;
+    copy_tree(&repository, &m2.join("repository")).map_err(io(MavenStep::CopyRepository))?;
     if wrapper {
         if let Some(dists) = home.map(|h| h.join(".m2/wrapper")).filter(|d| d.is_dir()) {
             copy_tree(&dists, &m2.join("wrapper"))
-                .map_err(io("copying the Maven wrapper's distributions"))?;
+                .map_err(io(MavenStep::CopyWrapperDistributions))?;
         }
     }
-    make_tree_writable(&m2).map_err(io("making the Maven repository writable"))?;
+    make_tree_writable(&m2).map_err(io(MavenStep::MakeRepositoryWritable))?;
     println!(
         "[skaffold-filesync] Maven repository for the offline rebuild: copied from {}",
         repository.display()
@@ -239,7 +272,7 @@ pub fn install(
             &m2,
         );
     let linked = crate::spring_boot::link_classes_to_rebuild_output(&context.app_dir)
-        .map_err(io("linking Spring Boot's classes to the rebuild's output"))?;
+        .map_err(io(MavenStep::LinkSpringBootClasses))?;
     if let Some(classes) = linked {
         println!(
             "[skaffold-filesync] Spring Boot app: {} links to {} (the rebuild's output)",
@@ -323,10 +356,9 @@ mod tests {
         let layers = earlier_layers(t.path(), "ours");
         assert_eq!(layers.len(), 2);
         let err = check_launch_jdk(&layers).unwrap_err();
-        let text = err.to_string();
         assert!(
-            text.contains("BP_JVM_TYPE=JDK") && text.contains("jre"),
-            "{text}"
+            matches!(&err, MavenLayerError::NoJdkAtLaunch { jvm } if jvm.ends_with("e2e_jvm/jre")),
+            "{err:?}"
         );
         // BP_JVM_TYPE=JDK: the JDK is the launch JVM.
         let t = tree(&[("jdk", true, &["bin/java", "bin/javac"])]);
@@ -352,7 +384,7 @@ mod tests {
         let t = tree(&[("jdk", true, &["bin/javac"])]);
         assert!(matches!(
             maven_to_copy(&earlier_layers(t.path(), "ours"), Some("/nonexistent")),
-            Err(BuildpackError::MavenNotFound)
+            Err(MavenLayerError::MavenNotFound)
         ));
     }
 
