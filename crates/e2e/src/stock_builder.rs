@@ -87,14 +87,24 @@ fn make() -> anyhow::Result<String> {
          [lifecycle]\nuri = {lc:?}\n",
         lc = lifecycle_dist(Platform::Current)?.display().to_string(),
     );
+    create_builder(&reference, &toml)?;
+    Ok(reference)
+}
+
+/// The real `pack builder create REFERENCE --publish` from the builder.toml
+/// text `toml` (written to a temp dir, which is also pack's HOME), with
+/// images already in the registry on 127.0.0.1 (`--pull-policy
+/// if-not-present`: no pull from elsewhere).
+pub fn create_builder(reference: &str, toml: &str) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
     let config = dir.path().join("builder.toml");
-    std::fs::write(&config, &toml)?;
-    run(pack(&home)
-        .args(["builder", "create", &reference, "--config"])
+    std::fs::write(&config, toml)?;
+    run(pack(dir.path())
+        .args(["builder", "create", reference, "--config"])
         .arg(&config)
         .args(["--publish", "--pull-policy", "if-not-present"]))
     .with_context(|| format!("pack builder create, builder.toml:\n{toml}"))?;
-    Ok(reference)
+    Ok(())
 }
 
 /// `pack buildpack package IMAGE --publish` of `buildpack` with its

@@ -295,17 +295,8 @@ mod filesync_builder {
                 .display()
                 .to_string(),
         );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("builder.toml"), &toml).unwrap();
-        filesync_e2e::tools::run(
-            Command::new(tool("pack"))
-                .args(["builder", "create", &name, "--config"])
-                .arg(dir.path().join("builder.toml"))
-                .args(["--publish", "--pull-policy", "if-not-present"])
-                .env("HOME", dir.path())
-                .env("DOCKER_HOST", &Docker::get().host),
-        )
-        .unwrap_or_else(|e| panic!("{e:#}\n{toml}"));
+        filesync_e2e::stock_builder::create_builder(&name, &toml)
+            .unwrap_or_else(|e| panic!("{e:#}"));
         dev_node(
             &name,
             Mode::Generated,
@@ -426,16 +417,8 @@ mod filesync_builder {
              [lifecycle]\nuri = {:?}\n",
             dist.display().to_string()
         );
-        std::fs::write(dir.path().join("builder.toml"), &toml).unwrap();
-        filesync_e2e::tools::run(
-            Command::new(tool("pack"))
-                .args(["builder", "create", &name, "--config"])
-                .arg(dir.path().join("builder.toml"))
-                .args(["--publish", "--pull-policy", "if-not-present"])
-                .env("HOME", dir.path())
-                .env("DOCKER_HOST", &Docker::get().host),
-        )
-        .unwrap_or_else(|e| panic!("{e:#}\n{toml}"));
+        filesync_e2e::stock_builder::create_builder(&name, &toml)
+            .unwrap_or_else(|e| panic!("{e:#}"));
         let e = refusal(&filesync_builder(
             &[&name, "x/y:latest", "--auto", "--buildpack", &cnb()],
             None,
