@@ -21,7 +21,7 @@ use crate::docker::Docker;
 use crate::tools::{repo_root, tool, work_dir};
 use anyhow::{bail, Context};
 use serde::Deserialize;
-use serde_yaml::{Mapping, Value};
+use serde_norway::{Mapping, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output as ProcessOutput, Stdio};
@@ -662,7 +662,7 @@ fn rewrite_skaffold_yaml(
 ) -> anyhow::Result<(String, Option<String>)> {
     let path = ctx.join("skaffold.yaml");
     let text = std::fs::read_to_string(&path).context("reading the example's skaffold.yaml")?;
-    let mut doc: Value = serde_yaml::from_str(&text)?;
+    let mut doc: Value = serde_norway::from_str(&text)?;
     let manifests: Vec<String> = doc["manifests"]["rawYaml"]
         .as_sequence()
         .into_iter()
@@ -760,8 +760,8 @@ fn rewrite_skaffold_yaml(
             ),
         ),
     };
-    top.insert("deploy".into(), serde_yaml::from_str(&deploy)?);
-    top.insert("portForward".into(), serde_yaml::from_str(&forward)?);
+    top.insert("deploy".into(), serde_norway::from_str(&deploy)?);
+    top.insert("portForward".into(), serde_norway::from_str(&forward)?);
     let regenerate = match (mode, deployer) {
         (Mode::Auto, _) => {
             top.remove("profiles");
@@ -779,7 +779,7 @@ fn rewrite_skaffold_yaml(
             true
         }
     };
-    std::fs::write(&path, serde_yaml::to_string(&doc)?)?;
+    std::fs::write(&path, serde_norway::to_string(&doc)?)?;
     if regenerate {
         let filesync = crate::lifecycle::Harness::get()
             .buildpack_dir()
@@ -807,7 +807,7 @@ fn manifest_pod(ctx: &Path, doc: &Value) -> anyhow::Result<String> {
     for f in files.iter().filter_map(Value::as_str) {
         let text = std::fs::read_to_string(ctx.join(f))
             .with_context(|| format!("reading the manifest {f}"))?;
-        for d in serde_yaml::Deserializer::from_str(&text) {
+        for d in serde_norway::Deserializer::from_str(&text) {
             let v = Value::deserialize(d).with_context(|| format!("parsing {f}"))?;
             if v["kind"].as_str() == Some("Pod") {
                 if let Some(name) = v["metadata"]["name"].as_str() {

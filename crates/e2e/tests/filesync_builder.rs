@@ -201,7 +201,7 @@ mod filesync_builder {
             .unwrap_or_else(|e| panic!("{label}: {e:#}"));
         if mode == Mode::Auto {
             let yaml = std::fs::read_to_string(project.ctx().join("skaffold.yaml")).unwrap();
-            let doc: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+            let doc: serde_norway::Value = serde_norway::from_str(&yaml).unwrap();
             let artifacts = doc["build"]["artifacts"].as_sequence().unwrap();
             assert!(
                 artifacts.iter().all(|a| a.get("sync").is_none()) && doc.get("profiles").is_none(),
