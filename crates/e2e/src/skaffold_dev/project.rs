@@ -76,7 +76,7 @@ impl Project {
                 .arg(repo_root().join("examples").join(example).join("."))
                 .arg(ctx.path()),
         )?;
-        let port = crate::container::free_port();
+        let port = crate::http::free_port();
         let Rewritten { image, pod } =
             rewrite_skaffold_yaml(ctx.path(), builder, mode, deployer, port)?;
         let home = tempfile::Builder::new()
