@@ -271,3 +271,81 @@ fn manifest_pod(ctx: &Path, doc: &Value) -> anyhow::Result<String> {
         _ => bail!("expected one Pod among the manifests {files:?}, found {pods:?}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// examples/node rewritten for `mode` and `deployer` in a scratch copy.
+    fn node(mode: Mode, deployer: Deployer) -> (Value, Rewritten, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let example = crate::tools::repo_root().join("examples/node");
+        let copied = Command::new("cp")
+            .arg("-a")
+            .arg(example.join("."))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let text = std::fs::read_to_string(dir.path().join("skaffold.yaml")).unwrap();
+        let mut doc: Value = serde_norway::from_str(&text).unwrap();
+        let out = for_this_machine(
+            &mut doc,
+            dir.path(),
+            "127.0.0.1:5000/b:1",
+            mode,
+            deployer,
+            4321,
+        )
+        .unwrap();
+        (doc, out, dir)
+    }
+
+    #[test]
+    fn the_docker_deployer_publishes_the_container_on_loopback_without_manifests() {
+        let (doc, out, _dir) = node(Mode::Auto, Deployer::Docker);
+        assert!(out.image.starts_with("filesync-example-node-auto"));
+        assert_eq!(out.pod, None);
+        let yaml = serde_norway::to_string(&doc).unwrap();
+        assert!(
+            doc.get("manifests").is_none() && doc.get("profiles").is_none(),
+            "{yaml}"
+        );
+        assert_eq!(doc["build"]["local"]["push"], false);
+        let buildpacks = &doc["build"]["artifacts"][0]["buildpacks"];
+        assert_eq!(buildpacks["builder"], "127.0.0.1:5000/b:1");
+        assert_eq!(buildpacks["trustBuilder"], true);
+        assert_eq!(
+            doc["deploy"]["docker"]["images"][0].as_str(),
+            Some(&*out.image)
+        );
+        let expected = format!(
+            "- resourceType: container\n  resourceName: {}\n  port: 8080\n  localPort: 4321\n  \
+             address: 127.0.0.1\n",
+            out.image
+        );
+        assert_eq!(
+            serde_norway::to_string(&doc["portForward"]).unwrap(),
+            expected
+        );
+    }
+
+    #[test]
+    fn the_kubectl_deployer_keeps_the_manifests_and_forwards_their_pod() {
+        let (doc, out, dir) = node(Mode::Generated, Deployer::Kubectl);
+        let pod = out.pod.expect("the manifests' Pod");
+        assert_eq!(doc["build"]["local"]["push"], true);
+        assert_eq!(
+            serde_norway::to_string(&doc["deploy"]).unwrap(),
+            "kubectl: {}\n"
+        );
+        assert_eq!(doc["portForward"][0]["resourceType"], "pod");
+        assert_eq!(doc["portForward"][0]["resourceName"].as_str(), Some(&*pod));
+        assert!(doc["profiles"][0]["name"] == GENERATED_PROFILE);
+        let manifest = std::fs::read_to_string(dir.path().join("k8s/pod.yaml")).unwrap();
+        assert!(
+            manifest.contains(&format!("image: {}\n", out.image)),
+            "{manifest}"
+        );
+    }
+}
