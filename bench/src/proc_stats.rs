@@ -44,3 +44,22 @@ pub fn inotify_watches(pid: u32) -> usize {
         })
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_spent_cpu_time_and_memory() {
+        let me = std::process::id();
+        // Spin until the kernel has counted at least one tick of ours.
+        let start = std::time::Instant::now();
+        let mut spent = cpu_time(me).unwrap();
+        while spent.is_zero() && start.elapsed() < Duration::from_secs(10) {
+            std::hint::black_box((0..100_000u64).sum::<u64>());
+            spent = cpu_time(me).unwrap();
+        }
+        assert!(!spent.is_zero(), "no CPU time counted");
+        assert!(peak_rss_kb(me).unwrap() > 0);
+    }
+}
