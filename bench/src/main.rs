@@ -12,10 +12,15 @@
 //!
 //! Run with `scripts/bench.sh` (builds everything, installs watchexec).
 
+mod figures;
 mod measure;
+mod proc_stats;
+mod report;
 
 use anyhow::{bail, Context};
-use measure::*;
+use figures::{ms, Sizes};
+use measure::{App, Change, Tool};
+use report::Report;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -72,58 +77,13 @@ fn main() -> anyhow::Result<()> {
     report.cold_start = cold.median();
     eprintln!("    median {:.1} ms", ms(cold.median()));
 
-    for tool in [&ours, &anchor] {
-        for how in [Change::TarSync, Change::PlainWrite] {
-            eprintln!(
-                "==> save-to-live: {} via {} ({} runs)",
-                tool.name(),
-                how.name(),
-                args.runs
-            );
-            let app = App::create(&work.path().join(format!(
-                "s2l-{}-{}",
-                tool.name(),
-                how.name()
-            )))?;
-            let r = app.save_to_live(tool, how, args.runs)?;
-            eprintln!(
-                "    median {:.1} ms, p90 {:.1} ms; change -> new process {:.1} ms, node spawn -> timeOrigin {:.1} ms: \
-                 overhead {:.1} ms (paired difference {:.1} ms)",
-                ms(r.live.median()),
-                ms(r.live.p90()),
-                ms(r.to_process.median()),
-                ms(r.node_init.median()),
-                r.overhead_ms(),
-                r.paired_difference_ms()
-            );
-            report.save_to_live.push((tool.name(), how, r));
-        }
-        eprintln!("==> burst: {} with a 2,000-file sync", tool.name());
-        let app = App::create(&work.path().join(format!("burst-{}", tool.name())))?;
-        let b = app.burst(tool, 2000)?;
-        eprintln!(
-            "    {} restart(s), new version after {:.0} ms",
-            b.restarts,
-            ms(b.to_new_version)
-        );
-        report.burst.push((tool.name(), b));
-    }
-
-    eprintln!("==> creating a 100,000-file node_modules");
-    let idle_app = App::create(&work.path().join("idle"))?;
-    idle_app.node_modules(100_000)?;
-    for tool in [&ours, &anchor] {
-        eprintln!("==> idle: {} for {} s", tool.name(), args.idle_seconds);
-        let i = idle_app.idle(tool, Duration::from_secs(args.idle_seconds))?;
-        eprintln!(
-            "    cpu {:.3} s, peak RSS {:.1} MB, {} inotify watches, start-up {:.0} ms",
-            i.cpu.as_secs_f64(),
-            i.peak_rss_kb as f64 / 1024.0,
-            i.watches,
-            ms(i.startup)
-        );
-        report.idle.push((tool.name(), i, args.idle_seconds));
-    }
+    save_to_live_and_burst(work.path(), [&ours, &anchor], args.runs, &mut report)?;
+    idle(
+        work.path(),
+        [&ours, &anchor],
+        args.idle_seconds,
+        &mut report,
+    )?;
 
     report.sizes = Some(sizes(&args.filesync, &args.watchexec)?);
     let md = report.markdown(
@@ -146,6 +106,74 @@ fn main() -> anyhow::Result<()> {
     let md = md + &kept;
     std::fs::write(&args.out, &md).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("==> wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Save-to-live by each kind of change, then the 2,000-file burst, for
+/// each tool.
+fn save_to_live_and_burst(
+    work: &Path,
+    tools: [&Tool; 2],
+    runs: usize,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    for tool in tools {
+        for how in [Change::TarSync, Change::PlainWrite] {
+            eprintln!(
+                "==> save-to-live: {} via {} ({} runs)",
+                tool.name(),
+                how.name(),
+                runs
+            );
+            let app = App::create(&work.join(format!("s2l-{}-{}", tool.name(), how.name())))?;
+            let r = app.save_to_live(tool, how, runs)?;
+            eprintln!(
+                "    median {:.1} ms, p90 {:.1} ms; change -> new process {:.1} ms, node spawn -> timeOrigin {:.1} ms: \
+                 overhead {:.1} ms (paired difference {:.1} ms)",
+                ms(r.live.median()),
+                ms(r.live.p90()),
+                ms(r.to_process.median()),
+                ms(r.node_init.median()),
+                r.overhead_ms(),
+                r.paired_difference_ms()
+            );
+            report.save_to_live.push((tool.name(), how, r));
+        }
+        eprintln!("==> burst: {} with a 2,000-file sync", tool.name());
+        let app = App::create(&work.join(format!("burst-{}", tool.name())))?;
+        let b = app.burst(tool, 2000)?;
+        eprintln!(
+            "    {} restart(s), new version after {:.0} ms",
+            b.restarts,
+            ms(b.to_new_version)
+        );
+        report.burst.push((tool.name(), b));
+    }
+    Ok(())
+}
+
+/// Each tool idle over a 100,000-file node_modules.
+fn idle(
+    work: &Path,
+    tools: [&Tool; 2],
+    idle_seconds: u64,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    eprintln!("==> creating a 100,000-file node_modules");
+    let idle_app = App::create(&work.join("idle"))?;
+    idle_app.node_modules(100_000)?;
+    for tool in tools {
+        eprintln!("==> idle: {} for {} s", tool.name(), idle_seconds);
+        let i = idle_app.idle(tool, Duration::from_secs(idle_seconds))?;
+        eprintln!(
+            "    cpu {:.3} s, peak RSS {:.1} MB, {} inotify watches, start-up {:.0} ms",
+            i.cpu.as_secs_f64(),
+            i.peak_rss_kb as f64 / 1024.0,
+            i.watches,
+            ms(i.startup)
+        );
+        report.idle.push((tool.name(), i, idle_seconds));
+    }
     Ok(())
 }
 

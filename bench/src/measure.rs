@@ -1,17 +1,18 @@
 //! The measurements: a small Node.js app, the two supervisors around it,
 //! and timing by HTTP polling on loopback.
 
+use crate::figures::{Burst, Idle, Samples, SaveToLive};
+use crate::proc_stats::{cpu_time, inotify_watches, peak_rss_kb};
 use anyhow::Context;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use filesync_e2e::http::free_port;
+use filesync_e2e::skaffold_tar;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-pub fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 pub enum Tool {
     Ours(PathBuf),
@@ -43,71 +44,6 @@ impl Change {
             Change::PlainWrite => "plain-write",
         }
     }
-}
-
-#[derive(Default)]
-pub struct Samples(pub Vec<Duration>);
-
-/// One tool's save-to-live runs for one kind of change.
-#[derive(Default)]
-pub struct SaveToLive {
-    /// Change start → first response with the new content.
-    pub live: Samples,
-    /// Change start → `performance.timeOrigin` of the app process serving it.
-    pub to_process: Samples,
-    /// Paired cold starts (spawn → first response), one after each run.
-    pub cold: Samples,
-    /// Paired: spawn → `performance.timeOrigin` when node is started directly.
-    pub node_init: Samples,
-}
-
-impl SaveToLive {
-    /// What the tool adds before the app's own start: change start → the
-    /// new process's timeOrigin, minus node's own spawn → timeOrigin.
-    pub fn overhead_ms(&self) -> f64 {
-        (ms(self.to_process.median()) - ms(self.node_init.median())).max(0.0)
-    }
-
-    /// Cross-check: save-to-live median minus paired cold-start median
-    /// (noisy: node's start-up varies by tens of ms run to run).
-    pub fn paired_difference_ms(&self) -> f64 {
-        ms(self.live.median()) - ms(self.cold.median())
-    }
-}
-
-impl Samples {
-    fn sorted(&self) -> Vec<Duration> {
-        let mut v = self.0.clone();
-        v.sort();
-        v
-    }
-    pub fn median(&self) -> Duration {
-        let v = self.sorted();
-        v.get(v.len() / 2).copied().unwrap_or_default()
-    }
-    pub fn p90(&self) -> Duration {
-        let v = self.sorted();
-        v.get((v.len() * 9 / 10).min(v.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
-pub struct Burst {
-    pub restarts: usize,
-    pub to_new_version: Duration,
-}
-
-pub struct Idle {
-    pub cpu: Duration,
-    pub peak_rss_kb: u64,
-    pub watches: usize,
-    pub startup: Duration,
-}
-
-pub struct Sizes {
-    pub filesync: u64,
-    pub watchexec: u64,
 }
 
 pub struct App {
@@ -142,33 +78,11 @@ fn from_ms(ms: f64) -> Duration {
     Duration::from_secs_f64(ms.max(0.0) / 1000.0)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(port: u16) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
-}
-
 /// Polls every 1 ms until the body is exactly `want`.
 fn wait_body(port: u16, want: &str, timeout: Duration) -> anyhow::Result<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if get(port).as_deref() == Some(want) {
-            return Ok(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    anyhow::bail!("no response {want:?} within {timeout:?}")
+    let every = Duration::from_millis(1);
+    filesync_e2e::http::poll(port, "/", timeout, every, |_, body| body == want)
+        .map_err(|last| anyhow::anyhow!("no response {want:?} within {timeout:?} (last: {last})"))
 }
 
 struct Running {
@@ -177,17 +91,13 @@ struct Running {
 }
 
 impl Drop for Running {
+    /// Kills the supervisor and the app it started: the child was spawned
+    /// with `process_group(0)`, so its pid names its process group.
     fn drop(&mut self) {
-        let pg = nix_pgid(self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pg}")])
-            .output();
+        let group = Pid::from_raw(self.child.id() as i32);
+        let _ = killpg(group, Signal::SIGKILL);
         let _ = self.child.wait();
     }
-}
-
-fn nix_pgid(pid: u32) -> u32 {
-    pid // spawned with process_group(0): its own group
 }
 
 impl App {
@@ -283,21 +193,6 @@ impl App {
             .join(format!("{}.sock", self.starts_name()))
     }
 
-    /// Skaffold's tar stream for `files` (absolute names).
-    fn stream(files: &[(PathBuf, Vec<u8>)]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (path, data) in files {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            let name = path.to_str().unwrap().as_bytes();
-            h.as_old_mut().name[..name.len()].copy_from_slice(name);
-            h.set_cksum();
-            b.append(&h, data.as_slice()).unwrap();
-        }
-        b.into_inner().unwrap()
-    }
-
     fn tar_sync(&self, tool: &Tool, stream: &[u8]) -> anyhow::Result<()> {
         let mut cmd = match tool {
             Tool::Ours(bin) => {
@@ -366,7 +261,7 @@ impl App {
         let starts_log = self.dir.join("../").join(self.starts_name());
         for i in 1..=runs {
             let content = format!("module.exports = \"v{i}\";\n").into_bytes();
-            let stream = Self::stream(&[(file.clone(), content.clone())]);
+            let stream = skaffold_tar::stream(&[(file.clone(), content.clone())]);
             let started_at = epoch_ms();
             let start = Instant::now();
             match how {
@@ -406,7 +301,7 @@ impl App {
             self.dir.join("lib/message.js"),
             b"module.exports = \"burst\";\n".to_vec(),
         ));
-        let stream = Self::stream(&files);
+        let stream = skaffold_tar::stream(&files);
         let start = Instant::now();
         self.tar_sync(tool, &stream)?;
         wait_body(r.port, "burst\n", Duration::from_secs(60))?;
@@ -445,234 +340,5 @@ impl App {
             watches: inotify_watches(pid),
             startup,
         })
-    }
-}
-
-/// utime + stime of a process (all its threads), from /proc/PID/stat.
-fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after = stat.rsplit_once(") ").context("stat")?.1;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = f[11].parse::<u64>()? + f[12].parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 10)) // CLK_TCK = 100 on Linux
-}
-
-fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .context("VmHWM")?;
-    Ok(line
-        .split_whitespace()
-        .nth(1)
-        .context("VmHWM value")?
-        .parse()?)
-}
-
-fn inotify_watches(pid: u32) -> usize {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
-        return 0;
-    };
-    fds.flatten()
-        .filter_map(|f| std::fs::read_to_string(f.path()).ok())
-        .map(|info| {
-            info.lines()
-                .filter(|l| l.starts_with("inotify wd:"))
-                .count()
-        })
-        .sum()
-}
-
-#[derive(Default)]
-pub struct Report {
-    pub cold_start: Duration,
-    pub save_to_live: Vec<(&'static str, Change, SaveToLive)>,
-    pub burst: Vec<(&'static str, Burst)>,
-    pub idle: Vec<(&'static str, Idle, u64)>,
-    pub sizes: Option<Sizes>,
-}
-
-fn cmd_out(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-fn ratio(a: f64, b: f64) -> String {
-    if b <= 0.0 {
-        "—".into()
-    } else {
-        format!("{:.2}×", a / b)
-    }
-}
-
-impl Report {
-    pub fn markdown(
-        &self,
-        runs: usize,
-        idle_seconds: u64,
-        filesync: &Path,
-        watchexec: &Path,
-    ) -> String {
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|c| {
-                c.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-            })
-            .unwrap_or_default();
-        let mut s = String::from("# Benchmarks: filesync vs watchexec\n\n");
-        s += "Reproduce with `scripts/bench.sh` (builds the release binaries, installs watchexec with \
-              `cargo install watchexec-cli --locked` into `.work/tools`, runs `filesync-bench`). Same Node.js HTTP app, \
-              same changes, same machine, one run. watchexec is run the way Paketo's live reload runs it \
-              (`--restart --shell none --watch APP`, ignoring node_modules and the manifests).\n\n";
-        s += &format!(
-            "Machine: {} cores, {cpu}, Linux {}. node {}, {}, filesync {}. {runs} runs per figure.\n\n",
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            cmd_out("uname", &["-r"]),
-            cmd_out("node", &["--version"]),
-            cmd_out(watchexec.to_str().unwrap(), &["--version"]),
-            cmd_out(filesync.to_str().unwrap(), &["--version"]),
-        );
-        let cold = ms(self.cold_start);
-        s += &format!(
-            "App cold start (node, spawn → first response), measured alone before the runs: median **{cold:.1} ms**.\n\n"
-        );
-        s += "## Save-to-live\n\n*Save-to-live*: from the moment the sync command (or write) starts to the first HTTP \
-              response with the new content. *Overhead*: what the supervisor adds before the app's own start — from \
-              the moment the change starts to the `performance.timeOrigin` of the node process that then serves it, \
-              minus the same interval when node is spawned directly (measured by a cold start of the same app paired \
-              with every run: spawn → first response, and spawn → timeOrigin). The *paired difference* (save-to-live \
-              median minus paired cold-start median) is shown as a cross-check; node's own start-up varies by tens \
-              of ms from run to run, so it is noisy and can come out negative.\n\n";
-        s += "| change | tool | save-to-live median | p90 | paired cold start | change → new process (median) | node spawn → timeOrigin | **overhead** | paired difference |\n|---|---|---|---|---|---|---|---|---|\n";
-        for how in [Change::TarSync, Change::PlainWrite] {
-            for tool in ["filesync", "watchexec"] {
-                if let Some(r) = self.run(tool, how) {
-                    s += &format!(
-                        "| {} | {tool} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | **{:.1} ms** | {:.1} ms |\n",
-                        how.name(),
-                        ms(r.live.median()),
-                        ms(r.live.p90()),
-                        ms(r.cold.median()),
-                        ms(r.to_process.median()),
-                        ms(r.node_init.median()),
-                        r.overhead_ms(),
-                        r.paired_difference_ms(),
-                    );
-                }
-            }
-            if let (Some(o), Some(w)) = (self.run("filesync", how), self.run("watchexec", how)) {
-                s += &format!(
-                    "| {} | ratio ours/watchexec | {} | | | | | **{}** | |\n",
-                    how.name(),
-                    ratio(ms(o.live.median()), ms(w.live.median())),
-                    ratio(o.overhead_ms(), w.overhead_ms()),
-                );
-            }
-        }
-        s += "\n## Burst: a 2,000-file sync\n\n| | restarts | time to the new version |\n|---|---|---|\n";
-        for (name, b) in &self.burst {
-            s += &format!(
-                "| {name} | {} | {:.0} ms |\n",
-                b.restarts,
-                ms(b.to_new_version)
-            );
-        }
-        s += &format!(
-            "\n## Idle with a 100,000-file node_modules\n\nThe supervisor process only (not the app), over {idle_seconds} s idle.\n\n\
-             | | CPU | CPU per minute | peak RSS | inotify watches | start-up (to first response) |\n|---|---|---|---|---|---|\n"
-        );
-        for (name, i, secs) in &self.idle {
-            s += &format!(
-                "| {name} | {:.3} s | {:.4} s | {:.1} MB | {} | {:.0} ms |\n",
-                i.cpu.as_secs_f64(),
-                i.cpu.as_secs_f64() * 60.0 / *secs as f64,
-                i.peak_rss_kb as f64 / 1024.0,
-                i.watches,
-                ms(i.startup)
-            );
-        }
-        if let Some(z) = &self.sizes {
-            s += &format!(
-                "\n## Size\n\n| | bytes |\n|---|---|\n| filesync runtime binary (static, as packaged) | {} |\n\
-                 | image bytes the buildpack adds (the binary + its config, one layer) | ≈ {} |\n| watchexec binary (dynamic, for reference) | {} |\n",
-                z.filesync,
-                z.filesync + 4096,
-                z.watchexec
-            );
-        }
-        s += &self.targets();
-        s
-    }
-
-    fn run(&self, tool: &str, how: Change) -> Option<&SaveToLive> {
-        self.save_to_live
-            .iter()
-            .find(|(n, h, _)| *n == tool && *h == how)
-            .map(|(_, _, r)| r)
-    }
-
-    /// The issue's targets, judged on this run's figures.
-    fn targets(&self) -> String {
-        let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
-        let mut s = String::from(
-            "\n## Against the targets (this run)\n\n| target | measured | |\n|---|---|---|\n",
-        );
-        if let (Some(o), Some(w)) = (
-            self.run("filesync", Change::TarSync),
-            self.run("watchexec", Change::TarSync),
-        ) {
-            let (oo, wo) = (o.overhead_ms(), w.overhead_ms());
-            let r = if wo > 0.0 { oo / wo } else { f64::INFINITY };
-            s += &format!(
-                "| save-to-live overhead (tar-sync, excl. cold start) median ≤ 10 ms and ≤ 0.25× watchexec | {oo:.1} ms, {} watchexec ({wo:.1} ms); paired difference {:.1} ms vs {:.1} ms | {} |\n",
-                ratio(oo, wo),
-                o.paired_difference_ms(),
-                w.paired_difference_ms(),
-                verdict(oo <= 10.0 && r <= 0.25)
-            );
-        }
-        let restarts = |n: &str| {
-            self.burst
-                .iter()
-                .find(|(t, _)| *t == n)
-                .map(|(_, b)| b.restarts)
-        };
-        if let (Some(o), Some(w)) = (restarts("filesync"), restarts("watchexec")) {
-            s += &format!(
-                "| burst: exactly 1 restart | {o} (watchexec: {w}) | {} |\n",
-                verdict(o == 1)
-            );
-        }
-        if let Some((_, i, secs)) = self.idle.iter().find(|(n, _, _)| *n == "filesync") {
-            let per_min = i.cpu.as_secs_f64() * 60.0 / *secs as f64;
-            let mb = i.peak_rss_kb as f64 / 1024.0;
-            s += &format!(
-                "| idle CPU ≤ 0.01 s/min, RSS ≤ 8 MB, no watches on node_modules | {per_min:.4} s/min, {mb:.1} MB, {} watches (none in node_modules) | {} |\n",
-                i.watches,
-                verdict(per_min <= 0.01 && mb <= 8.0 && i.watches < 10)
-            );
-        }
-        if let Some(z) = &self.sizes {
-            let added = z.filesync + 4096;
-            s += &format!(
-                "| image bytes added ≤ 5 MB | ≈ {:.2} MB (one layer: the static binary and its config) | {} |\n",
-                added as f64 / 1e6,
-                verdict(added <= 5_000_000)
-            );
-        }
-        s
     }
 }

@@ -196,49 +196,23 @@ pub fn snapshot_diff(before: &HostSnapshot, after: &HostSnapshot) -> Option<Stri
     (!out.is_empty()).then_some(out)
 }
 
-/// What is left of a stopped cluster: processes (ours are the ones whose
-/// command line names `.work/cluster` or `.work/bin/kube*`, or that sit in
-/// the pods' cgroups), host mounts of it, its bridge and the veths on it,
-/// its cgroups. Empty when it is gone.
+/// What is left of a stopped cluster (`scripts/cluster.sh leftovers`, the
+/// one place that knows what the cluster leaves): processes, host mounts
+/// of it, its bridge and the veths on it, its cgroups, one line each.
+/// Empty when it is gone; a script that cannot tell is a leftover line too.
 pub fn leftovers() -> Vec<String> {
-    let mut left = Vec::new();
-    let cluster_dir = work_dir().join("cluster").display().to_string();
-    let kube_bin = work_dir().join("bin/kube").display().to_string();
-    if let Ok(procs) = std::fs::read_dir("/proc") {
-        for p in procs.flatten() {
-            let name = p.file_name().to_string_lossy().into_owned();
-            if !name.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
-            }
-            let cmdline = std::fs::read(p.path().join("cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-                .unwrap_or_default();
-            let cgroup = std::fs::read_to_string(p.path().join("cgroup")).unwrap_or_default();
-            if cmdline.contains(&cluster_dir)
-                || cmdline.contains(&kube_bin)
-                || cgroup
-                    .lines()
-                    .any(|l| l.contains(&format!(":/{CGROUP_ROOT}")))
-            {
-                left.push(format!("process {name}: {}", cmdline.trim()));
-            }
-        }
+    match Command::new(script()).arg("leftovers").output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        Ok(out) => vec![format!(
+            "scripts/cluster.sh leftovers failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )],
+        Err(e) => vec![format!("running scripts/cluster.sh leftovers: {e}")],
     }
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for l in mountinfo.lines() {
-        if l.contains(&cluster_dir) || l.contains(CGROUP_ROOT) {
-            left.push(format!("mount: {l}"));
-        }
-    }
-    for l in links_raw().lines() {
-        if l.contains(&format!(": {BRIDGE}:")) || l.contains(&format!("master {BRIDGE} ")) {
-            left.push(format!("link: {l}"));
-        }
-    }
-    for c in cluster_cgroups() {
-        left.push(format!("cgroup: {c}"));
-    }
-    left
 }
 
 fn rules(cmd: &str) -> String {

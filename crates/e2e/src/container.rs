@@ -21,20 +21,12 @@ pub struct Container {
     _dir: tempfile::TempDir,
 }
 
-/// A free TCP port on 127.0.0.1 (released for the app to take).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 impl Container {
     /// Starts `image` with `PORT` set (and `env`), detached.
     pub fn start(image: &Image, env: &[(&str, &str)]) -> anyhow::Result<Container> {
         let dir = tempfile::Builder::new().prefix("filesync-ctr-").tempdir()?;
         let bundle = image.unpack(dir.path())?;
-        let port = free_port();
+        let port = crate::http::free_port();
         let config_path = bundle.join("config.json");
         let mut config: Value = serde_json::from_slice(&std::fs::read(&config_path)?)?;
         // Host network: the app's port on 127.0.0.1, nothing else exposed.

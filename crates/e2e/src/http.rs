@@ -1,9 +1,18 @@
 //! A minimal HTTP/1.0 GET over loopback, and polling until a response
-//! shows what a test waits for.
+//! shows what a test waits for: the one HTTP client of the tests and the
+//! benchmarks.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (released for the app to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
 
 /// `(status, body)` of `GET path` on 127.0.0.1:port. The response ends
 /// where its `Content-Length` says, as a browser reads it, not when the
@@ -58,6 +67,17 @@ pub fn wait_for(
     timeout: Duration,
     want: impl Fn(u16, &str) -> bool,
 ) -> Result<Duration, String> {
+    poll(port, path, timeout, Duration::from_millis(5), want)
+}
+
+/// As [`wait_for`], polling `every` (the benchmarks poll every 1 ms).
+pub fn poll(
+    port: u16,
+    path: &str,
+    timeout: Duration,
+    every: Duration,
+    want: impl Fn(u16, &str) -> bool,
+) -> Result<Duration, String> {
     let start = Instant::now();
     let mut last = String::from("no response");
     while start.elapsed() < timeout {
@@ -66,7 +86,7 @@ pub fn wait_for(
             Ok((status, body)) => last = format!("{status} {body:?}"),
             Err(e) => last = e.to_string(),
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(every);
     }
     Err(last)
 }

@@ -28,6 +28,7 @@ pub mod registry;
 pub mod release;
 pub mod skaffold_dev;
 pub mod skaffold_sync;
+pub mod skaffold_tar;
 pub mod stock_builder;
 pub mod tools;
 

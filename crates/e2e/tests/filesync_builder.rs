@@ -17,227 +17,23 @@
 mod common;
 
 mod filesync_builder {
-    use super::common::{save_synced_served, FIRST_BUILD, NODE};
     use filesync_e2e::builder::Builders;
     use filesync_e2e::cluster::Cluster;
     use filesync_e2e::docker::Docker;
     use filesync_e2e::release::Release;
-    use filesync_e2e::skaffold_dev::{Deployer, Mode, Project, SkaffoldDev};
-    use filesync_e2e::stock_builder::{stock_builder, NODEJS};
-    use filesync_e2e::tools::{filesync_bin, tool, work_dir};
-    use serde_json::Value;
-    use std::ffi::OsString;
-    use std::process::{Command, Output};
-    use std::sync::OnceLock;
-    use std::time::{Duration, Instant};
+    use filesync_e2e::skaffold_dev::{Deployer, Mode};
+    use filesync_e2e::stock_builder::stock_builder;
+    use filesync_e2e::tools::filesync_bin;
+    use std::process::Command;
+    use std::time::Instant;
 
-    /// `filesync builder ARGS…` with the harness's pack (`.work/bin`) first
-    /// on PATH, or with `path` as the whole PATH.
-    fn filesync_builder(args: &[&str], path: Option<&str>) -> Output {
-        let home = tempfile::tempdir().unwrap();
-        let path: OsString = match path {
-            Some(p) => p.into(),
-            None => {
-                let mut dirs = vec![work_dir().join("bin")];
-                dirs.extend(std::env::split_paths(
-                    &std::env::var_os("PATH").unwrap_or_default(),
-                ));
-                std::env::join_paths(dirs).unwrap()
-            }
-        };
-        Command::new(filesync_bin())
-            .arg("builder")
-            .args(args)
-            .env("PATH", path)
-            .env("HOME", home.path())
-            .env("DOCKER_HOST", &Docker::get().host)
-            .output()
-            .unwrap()
-    }
+    mod derived;
+    mod dev_node;
+    mod invoke;
 
-    fn text(out: &Output) -> (String, String) {
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    /// The refusal's text: exit status 2, one paragraph on stderr.
-    fn refusal(out: &Output) -> String {
-        let (stdout, stderr) = text(out);
-        assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
-        let error = stderr
-            .lines()
-            .find(|l| l.starts_with("filesync: error: "))
-            .unwrap_or_else(|| panic!("no error line: {stderr}"))
-            .to_string();
-        assert!(
-            error.contains(". Why: ") && error.contains(". Fix: "),
-            "what, why and fix in one paragraph: {error}"
-        );
-        error
-    }
-
-    fn cnb() -> String {
-        Release::get().cnb().display().to_string()
-    }
-
-    /// The builder derived from the stock builder (`--auto` or not), made
-    /// once per test process and checked against the stock one.
-    fn derived(auto: bool) -> &'static str {
-        static PLAIN: OnceLock<String> = OnceLock::new();
-        static AUTO: OnceLock<String> = OnceLock::new();
-        let cell = if auto { &AUTO } else { &PLAIN };
-        cell.get_or_init(|| {
-            let stock = stock_builder();
-            let name = format!(
-                "{}/stock-builder-dev{}:latest",
-                Builders::get().registry(),
-                if auto { "-auto" } else { "" }
-            );
-            let cnb = cnb();
-            let mut args = vec![stock, name.as_str(), "--publish", "--buildpack", &cnb];
-            if auto {
-                args.push("--auto");
-            }
-            let t = Instant::now();
-            let out = filesync_builder(&args, None);
-            let (stdout, stderr) = text(&out);
-            assert!(
-                out.status.success(),
-                "filesync builder failed:\n{stdout}\n{stderr}"
-            );
-            eprintln!(
-                "filesync builder{}: {:.1?}\n{stdout}",
-                if auto { " --auto" } else { "" },
-                t.elapsed()
-            );
-            assert_eq!(
-                stdout.lines().last(),
-                Some(format!("builder: {name}").as_str()),
-                "ends with the line for skaffold.yaml"
-            );
-            let auto_line = stdout
-                .lines()
-                .find(|l| l.contains("Skaffold's auto sync:"))
-                .unwrap_or_default();
-            assert_eq!(auto_line.contains(": yes"), auto, "{stdout}");
-            assert!(stdout.contains("generated rules: yes"), "{stdout}");
-            if auto {
-                assert!(stdout.contains("--auto costs"), "{stdout}");
-            }
-            check_derived(stock, &name, auto);
-            name
-        })
-    }
-
-    fn config_of(reference: &str) -> Value {
-        let out = Command::new(tool("skopeo"))
-            .args(["inspect", "--config", "--tls-verify=false"])
-            .arg(format!("docker://{reference}"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "skopeo inspect {reference}");
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn label(config: &Value, name: &str) -> Value {
-        serde_json::from_str(config["config"]["Labels"][name].as_str().unwrap()).unwrap()
-    }
-
-    /// The derived builder has the stock builder's groups, each with
-    /// skaffold-filesync last and optional, its build user (1001), its
-    /// lifecycle, and with `--auto` only Platform APIs <= 0.8.
-    fn check_derived(stock: &str, derived: &str, auto: bool) {
-        let (s, d) = (config_of(stock), config_of(derived));
-        let (s_order, d_order) = (
-            label(&s, "io.buildpacks.buildpack.order"),
-            label(&d, "io.buildpacks.buildpack.order"),
-        );
-        let s_groups = s_order.as_array().unwrap();
-        let d_groups = d_order.as_array().unwrap();
-        assert_eq!(s_groups.len(), d_groups.len(), "{d_order}");
-        assert_eq!(s_groups[0]["group"][0]["id"], NODEJS);
-        for (sg, dg) in s_groups.iter().zip(d_groups) {
-            let (sg, dg) = (
-                sg["group"].as_array().unwrap(),
-                dg["group"].as_array().unwrap(),
-            );
-            assert_eq!(&dg[..sg.len()], &sg[..], "the stock group kept: {d_order}");
-            assert_eq!(dg.len(), sg.len() + 1);
-            assert_eq!(dg[sg.len()]["id"], "skaffold-filesync");
-            assert_eq!(dg[sg.len()]["optional"], true);
-        }
-        let env = |c: &Value| -> Vec<String> {
-            c["config"]["Env"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|e| e.as_str())
-                .filter(|e| e.starts_with("CNB_USER_ID=") || e.starts_with("CNB_GROUP_ID="))
-                .map(str::to_string)
-                .collect()
-        };
-        assert_eq!(env(&d), env(&s), "the build user is kept");
-        assert!(env(&d).contains(&"CNB_USER_ID=1001".to_string()));
-        let (sm, dm) = (
-            label(&s, "io.buildpacks.builder.metadata"),
-            label(&d, "io.buildpacks.builder.metadata"),
-        );
-        assert_eq!(dm["lifecycle"]["version"], sm["lifecycle"]["version"]);
-        assert_eq!(dm["images"], sm["images"], "the run images are kept");
-        let platform = &dm["lifecycle"]["apis"]["platform"]["supported"];
-        if auto {
-            assert_eq!(platform, &serde_json::json!(["0.7", "0.8"]));
-        } else {
-            assert_eq!(platform, &sm["lifecycle"]["apis"]["platform"]["supported"]);
-        }
-    }
-
-    /// `skaffold dev` on examples/node with `builder`: the first build
-    /// served, then two edits synced (no image build) and served.
-    fn dev_node(builder: &str, mode: Mode, deployer: Deployer, label: &str) {
-        let project = Project::with_builder(NODE.example, mode, builder, deployer)
-            .unwrap_or_else(|e| panic!("{label}: {e:#}"));
-        if mode == Mode::Auto {
-            let yaml = std::fs::read_to_string(project.ctx().join("skaffold.yaml")).unwrap();
-            let doc: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
-            let artifacts = doc["build"]["artifacts"].as_sequence().unwrap();
-            assert!(
-                artifacts.iter().all(|a| a.get("sync").is_none()) && doc.get("profiles").is_none(),
-                "{label}: no sync block, no profile:\n{yaml}"
-            );
-        }
-        let started = Instant::now();
-        let dev = SkaffoldDev::dev(project).unwrap_or_else(|e| panic!("{label}: {e:#}"));
-        dev.wait_up(NODE.page, FIRST_BUILD, |s, b| {
-            s == 200 && b.contains(NODE.first)
-        })
-        .unwrap_or_else(|e| panic!("{label}: never served: {e:#}"));
-        eprintln!(
-            "{label}: first build served after {:.0?}",
-            started.elapsed()
-        );
-        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
-            .unwrap_or_else(|e| panic!("{label}: {e:#}"));
-        for i in 2..=3 {
-            let (content, marker) = (NODE.make)(i);
-            let s = save_synced_served(
-                &dev,
-                NODE.edit,
-                &content,
-                NODE.page,
-                &marker,
-                Duration::from_secs(60),
-                &format!("{label}: edit {i}"),
-            );
-            eprintln!(
-                "save-to-live {label}: edit {i}: {} ms (to Skaffold's `Syncing` line: {} ms)",
-                (s.live - s.saved).as_millis(),
-                (s.synced.at - s.saved).as_millis()
-            );
-        }
-    }
+    use derived::{config_of, derived, label};
+    use dev_node::dev_node;
+    use invoke::{cnb, filesync_builder, refusal, text};
 
     #[test]
     fn derived_builder_under_skaffold_dev_docker_deployer_generated_rules() {

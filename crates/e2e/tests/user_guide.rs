@@ -280,7 +280,7 @@ fn every_block_says_how_it_is_checked() {
             _ => {}
         }
         if b.lang == "yaml" {
-            if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(&b.text) {
+            if let Err(e) = serde_norway::from_str::<serde_norway::Value>(&b.text) {
                 problems.push(format!("{GUIDE}:{}: not YAML: {e}", b.line));
             }
         }
@@ -668,8 +668,8 @@ fn lifecycle_dist(dir: &Path) -> PathBuf {
 
 /// The `filesync` profile of a skaffold.yaml, its `src` values blanked
 /// (they are the app's; everything else is the shape of the profile).
-fn profile_shape(yaml: &str) -> serde_yaml::Value {
-    let doc: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+fn profile_shape(yaml: &str) -> serde_norway::Value {
+    let doc: serde_norway::Value = serde_norway::from_str(yaml).unwrap();
     let mut profile = doc["profiles"]
         .as_sequence()
         .and_then(|ps| ps.iter().find(|p| p["name"] == "filesync"))
@@ -679,9 +679,9 @@ fn profile_shape(yaml: &str) -> serde_yaml::Value {
         for patch in patches {
             if let Some(rules) = patch
                 .get_mut("value")
-                .and_then(serde_yaml::Value::as_mapping_mut)
+                .and_then(serde_norway::Value::as_mapping_mut)
                 .and_then(|v| v.get_mut("manual"))
-                .and_then(serde_yaml::Value::as_sequence_mut)
+                .and_then(serde_norway::Value::as_sequence_mut)
             {
                 for rule in rules {
                     rule["src"] = "".into();

@@ -11,6 +11,7 @@ mod common;
 
 mod fault_load {
     use super::common::{nix_kill, shim, stream, wait_until, Sandbox, BIN};
+    use filesync_e2e::http::free_port;
     use serde_json::Value;
     use std::collections::BTreeMap;
     use std::io::{Read, Write};
@@ -223,14 +224,6 @@ http.createServer((req, res) => {
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
             .unwrap()
-    }
-
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
     }
 
     /// The pid in the app's `x-pid` header, when it answers.

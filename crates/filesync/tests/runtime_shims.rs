@@ -12,16 +12,7 @@ use std::time::{Duration, Instant};
 type Entry = (tar::Header, Vec<u8>);
 
 fn entry(name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>) -> Entry {
-    let mut h = tar::Header::new_gnu();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_entry_type(kind);
-    let n = name.as_bytes();
-    h.as_old_mut().name[..n.len()].copy_from_slice(n);
-    if let Some(l) = link {
-        h.set_link_name(l).unwrap();
-    }
-    h.set_cksum();
+    let h = filesync_e2e::skaffold_tar::header(name, kind, data.len() as u64, link);
     (h, data.to_vec())
 }
 

@@ -44,8 +44,8 @@ fn filesync(root: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn profile_patches(text: &str) -> Vec<serde_yaml::Value> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+fn profile_patches(text: &str) -> Vec<serde_norway::Value> {
+    let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
     let profiles = doc["profiles"].as_sequence().unwrap();
     let ours: Vec<_> = profiles
         .iter()
@@ -107,7 +107,7 @@ fn generated_rules_are_the_engines_rules_for_the_app_artifact_only() {
         .expect("sync patch for artifact 0");
     assert_eq!(sync["op"], "add");
     let manual: Vec<filesync_rules::SyncRule> =
-        serde_yaml::from_value(sync["value"]["manual"].clone()).unwrap();
+        serde_norway::from_value(sync["value"]["manual"].clone()).unwrap();
     assert_eq!(manual, plan.rules);
 
     // The trigger is appended to the artifact's existing env list.
@@ -315,7 +315,7 @@ fn multi_document_files_get_the_profile_only_where_the_app_is_built() {
         filesync_rules::plan_for_app(&root.join("worker"), "/workspace", &Default::default())
             .unwrap();
     let manual: Vec<filesync_rules::SyncRule> =
-        serde_yaml::from_value(worker[0]["value"]["manual"].clone()).unwrap();
+        serde_norway::from_value(worker[0]["value"]["manual"].clone()).unwrap();
     assert_eq!(
         manual, plan.rules,
         "the worker's own rules, from its own context"
@@ -349,7 +349,7 @@ fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_buil
     let manual = |root: &Path| -> Vec<filesync_rules::SyncRule> {
         let text = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
         let patches = profile_patches(&text);
-        serde_yaml::from_value(patches[0]["value"]["manual"].clone()).unwrap()
+        serde_norway::from_value(patches[0]["value"]["manual"].clone()).unwrap()
     };
     let expect = |extra: &str| {
         let lookup = |k: &str| (k == "BP_FILESYNC_EXTRA_RULES").then(|| extra.to_string());
@@ -455,7 +455,7 @@ fn every_examples_generated_rules_are_short_and_commented() {
                 continue;
             };
             checked += 1;
-            let src: String = serde_yaml::from_str(scalar).unwrap();
+            let src: String = serde_norway::from_str(scalar).unwrap();
             if src.len() > 120 {
                 problems.push(format!(
                     "{}:{}: {} characters",

@@ -16,6 +16,16 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+mod cases;
+mod dependencies;
+mod one_batch;
+
+pub use cases::*;
+use dependencies::{added_dependency_files, assert_dependencies_load};
+// (Not every test binary uses it.)
+#[allow(unused_imports)]
+pub use one_batch::edit_and_delete_in_one_save;
+
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::{get, wait_for};
 use filesync_e2e::skaffold_dev::{Deployer, Line, Mode, SkaffoldDev};
@@ -62,75 +72,35 @@ pub struct Deps {
     pub added_shows: &'static str,
 }
 
-/// Manifests and lockfiles among a fixture's files: written last.
-const MANIFESTS: &[&str] = &[
-    "package.json",
-    "package-lock.json",
-    "requirements.txt",
-    "pom.xml",
-    "go.mod",
-    "go.sum",
-];
-
-/// The files of the example's added-dependency fixture (path relative to
-/// the fixture, content), code first and manifests last.
-fn added_dependency_files(example: &str) -> Vec<(String, String)> {
-    let root = filesync_e2e::tools::repo_root()
-        .join(filesync_e2e::dependencies::ADDED_DEPENDENCY)
-        .join(example);
-    let mut files = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let is_manifest = |rel: &str| MANIFESTS.iter().any(|m| rel.rsplit('/').next() == Some(m));
-    files.sort_by_key(|(rel, _)| (is_manifest(rel), rel.clone()));
-    files
-}
-
-/// Fails unless `page`'s next successful answer shows everything the
-/// dependencies produce (waiting for it: a deletion may be restarting the
-/// app).
-fn assert_dependencies_load(dev: &SkaffoldDev, case: &Case, what: &str) {
-    let Some(deps) = &case.deps else {
-        return;
-    };
-    let answer = std::cell::RefCell::new(String::new());
-    let answered = wait_for(dev.port, case.page, Duration::from_secs(60), |s, b| {
-        *answer.borrow_mut() = b.to_string();
-        s == 200
-    });
-    assert!(
-        answered.is_ok(),
-        "{what}: {} does not answer: {answered:?}\n{}",
-        case.page,
-        dev.log()
-    );
-    let body = answer.into_inner();
-    for want in deps.shows {
-        assert!(
-            body.contains(want),
-            "{what}: the dependencies no longer load: {:?} lacks {want:?}\n{}",
-            body,
-            dev.log()
-        );
-    }
-}
-
+/// One whole case: the first build served, edits synced and served (their
+/// save-to-live printed), a deletion synced, a manifest change rebuilt.
 pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
-    let label = format!(
+    let label = label(case, mode, deployer);
+    let started = Instant::now();
+    let dev = start_served(case, mode, deployer, &label);
+    let edits = edits_synced_served(&dev, case, &label);
+    deletion_synced(&dev, case, &label);
+    let rebuild = manifest_rebuilt(&dev, case, deployer, edits.count + 1, &label);
+    eprintln!("case {label}: {} s in all", started.elapsed().as_secs());
+    // One line for scripts/bench-skaffold.sh to tabulate.
+    eprintln!(
+        "BENCH example={} stack={:?} mode={mode:?} edits={} sync_ms={} skaffold_ms={} ours_ms={} rebuild_ms={rebuild}{}",
+        case.example,
+        case.stack,
+        edits.count,
+        edits.total,
+        edits.total.saturating_sub(edits.after_sync),
+        edits.after_sync,
+        match deployer {
+            Deployer::Docker => "",
+            Deployer::Kubectl => " deployer=kubectl",
+        }
+    );
+}
+
+/// The case's name in every message: example, stack, mode and deployer.
+fn label(case: &Case, mode: Mode, deployer: Deployer) -> String {
+    format!(
         "{} ({:?}, {}{})",
         case.example,
         case.stack,
@@ -143,7 +113,12 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
             Deployer::Kubectl => ", kubectl",
         }
     )
-    .to_lowercase();
+    .to_lowercase()
+}
+
+/// `skaffold dev` on the example, its first build and deploy served, and
+/// Skaffold watching.
+fn start_served(case: &Case, mode: Mode, deployer: Deployer, label: &str) -> SkaffoldDev {
     let started = Instant::now();
     let dev = SkaffoldDev::start_with(case.example, mode, case.stack, deployer)
         .unwrap_or_else(|e| panic!("{label}: {e:#}"));
@@ -157,38 +132,51 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         "{label}: first build and deploy served after {} s",
         started.elapsed().as_secs()
     );
-    let sync_line = dev
-        .wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
         .unwrap();
-    let _ = sync_line;
+    dev
+}
 
-    // Edits: synced (Skaffold's own line), never rebuilt, and served.
-    let mut totals = Vec::new();
-    let mut ours = Vec::new();
-    let within = if case.rebuilds {
+/// How long a synced change may take to be served.
+fn within(case: &Case) -> Duration {
+    if case.rebuilds {
         Duration::from_secs(300)
     } else {
         Duration::from_secs(60)
-    };
+    }
+}
+
+/// The medians of a case's edits, in ms: save to served, and Skaffold's
+/// `Syncing` line to served.
+struct Edits {
+    count: usize,
+    total: u128,
+    after_sync: u128,
+}
+
+/// Edits: synced (Skaffold's own line), never rebuilt, and served; the
+/// save-to-live median printed.
+fn edits_synced_served(dev: &SkaffoldDev, case: &Case, label: &str) -> Edits {
+    let mut totals = Vec::new();
+    let mut ours = Vec::new();
     // FILESYNC_EDITS=N for more edits per case (scripts/bench-skaffold.sh).
     let edits: usize = std::env::var("FILESYNC_EDITS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let last = edits + 1;
-    for i in 2..=last {
+    for i in 2..=edits + 1 {
         let (content, marker) = (case.make)(i);
         let edit = save_synced_served(
-            &dev,
+            dev,
             case.edit,
             &content,
             case.page,
             &marker,
-            within,
+            within(case),
             &format!("{label}: edit {i} of {}", case.edit),
         );
-        assert_dependencies_load(&dev, case, &format!("{label}: after edit {i}"));
+        assert_dependencies_load(dev, case, &format!("{label}: after edit {i}"));
         let (saved, synced, live) = (edit.saved, edit.synced, edit.live);
         totals.push(live - saved);
         ours.push(live.saturating_duration_since(synced.at));
@@ -202,8 +190,15 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         "save-to-live {label}: median of {edits} = {total} ms (Skaffold's watch → `Syncing` line: {} ms; sync, reload and app start: {after_sync} ms)",
         total.saturating_sub(after_sync)
     );
+    Edits {
+        count: edits,
+        total,
+        after_sync,
+    }
+}
 
-    // A deletion is synced and the file stops being served.
+/// A deletion is synced and the file stops being served.
+fn deletion_synced(dev: &SkaffoldDev, case: &Case, label: &str) {
     let (rel, path) = case.delete;
     assert_eq!(
         get(dev.port, path).map(|r| r.0).ok(),
@@ -214,33 +209,31 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
     dev.remove(rel);
     dev.wait_line(mark, "Syncing 1 files", TO_SYNC)
         .unwrap_or_else(|e| panic!("{label}: deleting {rel} not synced: {e:#}"));
-    let gone = wait_for(dev.port, path, within, |s, _| s == 404);
+    let gone = wait_for(dev.port, path, within(case), |s, _| s == 404);
     assert!(
         gone.is_ok(),
         "{label}: {path} after deleting {rel}: {gone:?}\n{}",
         dev.log()
     );
-    assert_dependencies_load(&dev, case, &format!("{label}: after deleting {rel}"));
+    assert_dependencies_load(dev, case, &format!("{label}: after deleting {rel}"));
+}
 
-    // A dependency manifest: Skaffold rebuilds and redeploys. With
-    // dependencies, the change adds one (and code using it).
+/// A dependency manifest: Skaffold rebuilds and redeploys (nothing is
+/// synced), and the new container or Pod serves edit `last`. With
+/// dependencies, the change adds one (and code using it). Returns the ms
+/// from the save to the new version serving.
+fn manifest_rebuilt(
+    dev: &SkaffoldDev,
+    case: &Case,
+    deployer: Deployer,
+    last: usize,
+    label: &str,
+) -> u128 {
     let (_, last_marker) = (case.make)(last);
     let mark = dev.mark();
-    let path = dev.ctx().join(case.manifest);
-    let old = std::fs::read_to_string(&path).unwrap();
     // (No other case of this process may redeploy or stop meanwhile.)
     let prune = filesync_e2e::skaffold_dev::prune_lock();
-    let saved = match &case.deps {
-        None => dev.write(case.manifest, &format!("{old}\n")),
-        Some(_) => {
-            let files = added_dependency_files(case.example);
-            let mut saved = None;
-            for (rel, content) in &files {
-                saved.get_or_insert(dev.write(rel, content));
-            }
-            saved.expect("an added-dependency fixture has files")
-        }
-    };
+    let saved = save_manifest_change(dev, case);
     let building = dev
         .wait_line(mark, "Building [", TO_SYNC)
         .unwrap_or_else(|e| panic!("{label}: {} did not rebuild: {e:#}", case.manifest));
@@ -255,21 +248,7 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         "{label}: not served after the redeploy: {served:?}\n{}",
         dev.log()
     );
-    if let Some(deps) = &case.deps {
-        let added = wait_for(
-            dev.port,
-            deps.added_page,
-            Duration::from_secs(60),
-            |s, b| s == 200 && b.contains(deps.added_shows),
-        );
-        assert!(
-            added.is_ok(),
-            "{label}: the added dependency is not served on {}: {added:?}\n{}",
-            deps.added_page,
-            dev.log()
-        );
-        assert_dependencies_load(&dev, case, &format!("{label}: after the rebuild"));
-    }
+    added_dependency_served(dev, case, label);
     drop(prune);
     let synced: Vec<_> = dev
         .lines_from(mark)
@@ -291,310 +270,47 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         },
         (deployed.at - saved).as_millis()
     );
-    eprintln!("case {label}: {} s in all", started.elapsed().as_secs());
-    // One line for scripts/bench-skaffold.sh to tabulate.
-    eprintln!(
-        "BENCH example={} stack={:?} mode={mode:?} edits={edits} sync_ms={total} skaffold_ms={} ours_ms={after_sync} rebuild_ms={rebuild}{}",
-        case.example,
-        case.stack,
-        total.saturating_sub(after_sync),
-        match deployer {
-            Deployer::Docker => "",
-            Deployer::Kubectl => " deployer=kubectl",
+    rebuild
+}
+
+/// Saves the manifest change (the added-dependency fixture's files, or a
+/// blank line at the manifest's end); returns when the first was saved.
+fn save_manifest_change(dev: &SkaffoldDev, case: &Case) -> Instant {
+    match &case.deps {
+        None => {
+            let old = std::fs::read_to_string(dev.ctx().join(case.manifest)).unwrap();
+            dev.write(case.manifest, &format!("{old}\n"))
         }
-    );
-}
-
-fn node(i: usize) -> (String, String) {
-    (
-        format!("module.exports = \"Hello from Node.js v{i}\";\n"),
-        format!("Node.js v{i}"),
-    )
-}
-pub const NODE: Case = Case {
-    example: "node",
-    stack: Stack::Base,
-    page: "/",
-    first: "Node.js v1",
-    edit: "lib/message.js",
-    make: node,
-    delete: ("public/about.html", "/static/about.html"),
-    manifest: "package.json",
-    rebuilds: false,
-    deps: None,
-};
-
-fn python(i: usize) -> (String, String) {
-    (
-        format!("MESSAGE = \"Hello from Python v{i}\"\n"),
-        format!("Python v{i}"),
-    )
-}
-pub const PYTHON: Case = Case {
-    example: "python",
-    stack: Stack::Base,
-    page: "/",
-    first: "Python v1",
-    edit: "message.py",
-    make: python,
-    delete: ("templates/page.html", "/page"),
-    manifest: "requirements.txt",
-    rebuilds: false,
-    deps: None,
-};
-
-fn php(i: usize) -> (String, String) {
-    (
-        format!("<?php\n\nreturn 'Hello from PHP v{i}';\n"),
-        format!("PHP v{i}"),
-    )
-}
-pub const PHP: Case = Case {
-    example: "php",
-    stack: Stack::Base,
-    page: "/",
-    first: "PHP v1",
-    edit: "src/message.php",
-    make: php,
-    delete: ("public/about.php", "/about.php"),
-    manifest: "composer.json",
-    rebuilds: false,
-    deps: None,
-};
-
-fn static_site(i: usize) -> (String, String) {
-    (format!("<h1>Static v{i}</h1>\n"), format!("Static v{i}"))
-}
-pub const STATIC: Case = Case {
-    example: "static",
-    stack: Stack::Base,
-    page: "/",
-    first: "Static v1",
-    edit: "index.html",
-    make: static_site,
-    delete: ("about.html", "/about.html"),
-    manifest: "Procfile",
-    rebuilds: false,
-    deps: None,
-};
-
-fn go(i: usize) -> (String, String) {
-    (
-        format!("package main\n\nfunc message() string {{ return \"Hello from Go v{i}\" }}\n"),
-        format!("Go v{i}"),
-    )
-}
-pub const GO: Case = Case {
-    example: "go",
-    stack: Stack::Tiny,
-    page: "/",
-    first: "Go v1",
-    edit: "message.go",
-    make: go,
-    delete: ("about.go", "/about"),
-    manifest: "go.mod",
-    rebuilds: true,
-    deps: None,
-};
-
-fn java(i: usize) -> (String, String) {
-    (
-        format!(
-            "package example;\n\nfinal class Message {{\n  static final String TEXT = \"Hello from Java v{i}\";\n\n  private Message() {{}}\n}}\n"
-        ),
-        format!("Java v{i}"),
-    )
-}
-pub const JAVA: Case = Case {
-    example: "java",
-    stack: Stack::Base,
-    page: "/",
-    first: "Java v1",
-    edit: "src/main/java/example/Message.java",
-    make: java,
-    delete: ("src/main/resources/public/about.html", "/static/about.html"),
-    manifest: "pom.xml",
-    rebuilds: true,
-    deps: None,
-};
-
-fn node_express(i: usize) -> (String, String) {
-    (
-        format!("module.exports = \"Hello from Express v{i}\";\n"),
-        format!("Express v{i}"),
-    )
-}
-/// express from npm: node_modules in npm-install's launch layer, linked
-/// from /workspace (node resolves the link: the path shows the layer).
-pub const NODE_EXPRESS: Case = Case {
-    example: "node-express",
-    stack: Stack::Base,
-    page: "/",
-    first: "Express v1",
-    edit: "lib/message.js",
-    make: node_express,
-    delete: ("public/about.html", "/static/about.html"),
-    manifest: "package.json",
-    rebuilds: false,
-    deps: Some(Deps {
-        shows: &[
-            "served by express 4.21.2 (route /)",
-            "from /layers/e2e_node/launch-modules/node_modules/express",
-        ],
-        added_page: "/markdown",
-        added_shows: "<strong>marked</strong>",
-    }),
-};
-
-fn python_flask(i: usize) -> (String, String) {
-    (
-        format!("MESSAGE = \"Hello from Flask v{i}\"\n"),
-        format!("Flask v{i}"),
-    )
-}
-/// Flask and gunicorn from PyPI: pip-install's site-packages layer on
-/// PYTHONPATH, gunicorn on PATH.
-pub const PYTHON_FLASK: Case = Case {
-    example: "python-flask",
-    stack: Stack::Base,
-    page: "/",
-    first: "Flask v1",
-    edit: "message.py",
-    make: python_flask,
-    delete: ("static/about.html", "/static/about.html"),
-    manifest: "requirements.txt",
-    rebuilds: false,
-    deps: Some(Deps {
-        shows: &[
-            "rendered by Jinja: JINJA FILTERS WORK",
-            "flask 3.1.0 from /layers/e2e_python/packages/lib/python3.11/site-packages/flask/",
-        ],
-        added_page: "/markdown",
-        added_shows: "<strong>markdown</strong>",
-    }),
-};
-
-fn spring_boot(i: usize) -> (String, String) {
-    (
-        format!(
-            "package example;\n\nimport org.springframework.stereotype.Service;\n\n/** The service the controller calls: a Spring bean. */\n@Service\npublic class Greeting {{\n  public String text() {{\n    return \"Hello from Spring Boot v{i}\";\n  }}\n}}\n"
-        ),
-        format!("Spring Boot v{i}"),
-    )
-}
-/// Spring Boot from Maven Central: the exploded JAR run by Spring Boot's
-/// launcher; the in-container rebuild with the offline repository.
-pub const JAVA_SPRING_BOOT: Case = Case {
-    example: "java-spring-boot",
-    stack: Stack::Base,
-    page: "/",
-    first: "Spring Boot v1",
-    edit: "src/main/java/example/Greeting.java",
-    make: spring_boot,
-    delete: ("src/main/resources/static/about.html", "/about.html"),
-    manifest: "pom.xml",
-    rebuilds: true,
-    deps: Some(Deps {
-        shows: &[
-            "from the Spring bean Greeting of filesync-example-java-spring-boot, Spring Boot 3.4.1",
-        ],
-        added_page: "/markdown",
-        added_shows: "<strong>commonmark</strong>",
-    }),
-};
-
-fn go_modules(i: usize) -> (String, String) {
-    (
-        format!(
-            "package main\n\nfunc message() string {{ return \"Hello from Go modules v{i}\" }}\n"
-        ),
-        format!("Go modules v{i}"),
-    )
-}
-/// A third-party module from the Go module proxy, vendored by
-/// go-mod-vendor; rebuilt in the container on tiny.
-pub const GO_MODULES: Case = Case {
-    example: "go-modules",
-    stack: Stack::Tiny,
-    page: "/",
-    first: "Go modules v1",
-    edit: "message.go",
-    make: go_modules,
-    delete: ("about.go", "/about"),
-    manifest: "go.mod",
-    rebuilds: true,
-    deps: Some(Deps {
-        shows: &["go-humanize says 1,234,567 bytes is 1.2 MB"],
-        added_page: "/markdown",
-        added_shows: "<strong>goldmark</strong>",
-    }),
-};
-
-/// Every example, in the order the suites run them.
-pub const CASES: [&Case; 10] = [
-    &NODE,
-    &PYTHON,
-    &PHP,
-    &STATIC,
-    &GO,
-    &JAVA,
-    &NODE_EXPRESS,
-    &PYTHON_FLASK,
-    &GO_MODULES,
-    &JAVA_SPRING_BOOT,
-];
-
-/// One save of the node example that edits `lib/message.js` and deletes
-/// `public/contact.html`: Skaffold syncs both in one batch (`Syncing 2
-/// files`: `tar`, then `rm`, then — kubectl deployer only — the after-sync
-/// hook). Waits until the app's own start record (`/starts`: one line per
-/// start, with the files of public/ it found) ends with a start that saw
-/// the file deleted, checks the edit is served and the file is not, and
-/// returns how many times the app restarted for the save.
-pub fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
-    let dev = SkaffoldDev::start_with("node", Mode::Generated, Stack::Base, deployer)
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    if let Err(e) = dev.wait_up("/", FIRST_BUILD, |s, b| {
-        s == 200 && b.contains("Node.js v1")
-    }) {
-        panic!("never served v1: {e:#}");
+        Some(_) => {
+            let files = added_dependency_files(case.example);
+            let mut saved = None;
+            for (rel, content) in &files {
+                saved.get_or_insert(dev.write(rel, content));
+            }
+            saved.expect("an added-dependency fixture has files")
+        }
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
-        .unwrap();
-    let starts = || get(dev.port, "/starts").map(|r| r.1).unwrap_or_default();
-    let before = starts().lines().count();
-    assert_eq!(before, 1, "one start so far: {}", starts());
+}
 
-    let mark = dev.mark();
-    dev.write(
-        "lib/message.js",
-        "module.exports = \"Hello from Node.js, edited and deleted\";\n",
+/// With dependencies: the one the manifest change added is served, and the
+/// others still load.
+fn added_dependency_served(dev: &SkaffoldDev, case: &Case, label: &str) {
+    let Some(deps) = &case.deps else {
+        return;
+    };
+    let added = wait_for(
+        dev.port,
+        deps.added_page,
+        Duration::from_secs(60),
+        |s, b| s == 200 && b.contains(deps.added_shows),
     );
-    dev.remove("public/contact.html");
-    let synced = dev
-        .wait_line(mark, "Syncing 2 files", TO_SYNC)
-        .unwrap_or_else(|e| panic!("one batch of 2 files: {e:#}\n{}", dev.log()));
-    dev.wait_line(synced.index, "Watching for changes", TO_SYNC)
-        .unwrap_or_else(|e| panic!("{e:#}\n{}", dev.log()));
-    let settled = wait_for(dev.port, "/starts", Duration::from_secs(30), |s, b| {
-        s == 200
-            && b.lines()
-                .last()
-                .is_some_and(|l| l.contains("public=about.html") && !l.contains("contact"))
-    });
     assert!(
-        settled.is_ok(),
-        "the last start must see contact.html deleted: {settled:?}\n{}",
+        added.is_ok(),
+        "{label}: the added dependency is not served on {}: {added:?}\n{}",
+        deps.added_page,
         dev.log()
     );
-    let record = starts();
-    let restarts = record.lines().count() - before;
-    eprintln!(
-        "edit+delete in one save ({deployer:?} deployer): {restarts} restart(s); starts:\n{record}"
-    );
-    assert!(get(dev.port, "/").unwrap().1.contains("edited and deleted"));
-    assert_eq!(get(dev.port, "/static/contact.html").unwrap().0, 404);
-    restarts
+    assert_dependencies_load(dev, case, &format!("{label}: after the rebuild"));
 }
 
 /// A save that Skaffold synced and the app serves.

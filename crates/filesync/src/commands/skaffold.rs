@@ -132,10 +132,10 @@ pub fn update(
     let mut out = String::with_capacity(old.len() + 1024);
     let mut covered = 0;
     for (index, doc) in splice::documents(old).into_iter().enumerate() {
-        let value: serde_yaml::Value = if doc.body.trim().is_empty() {
-            serde_yaml::Value::Null
+        let value: serde_norway::Value = if doc.body.trim().is_empty() {
+            serde_norway::Value::Null
         } else {
-            serde_yaml::from_str(doc.body)
+            serde_norway::from_str(doc.body)
                 .with_context(|| format!("YAML document {} does not parse", index + 1))?
         };
         let found = artifacts::for_app(&value, &base_dir, &app_dir)?;
@@ -189,7 +189,7 @@ fn builders(old: &str, file: &Path, app_dir: &Path) -> anyhow::Result<Vec<artifa
     let app_dir = app_dir.canonicalize()?;
     let mut found = Vec::new();
     for doc in splice::documents(old) {
-        if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(doc.body) {
+        if let Ok(value) = serde_norway::from_str::<serde_norway::Value>(doc.body) {
             found.extend(artifacts::for_app(&value, &base_dir, &app_dir)?);
         }
     }

@@ -173,21 +173,7 @@ pub fn shim(sb: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
 }
 
 /// A tar stream of `(absolute path, content)` files, as Skaffold writes it.
-pub fn stream(files: &[(PathBuf, Vec<u8>)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        // Absolute names, like Skaffold's: set the raw name bytes.
-        let name = path.to_str().unwrap().as_bytes();
-        h.as_old_mut().name[..name.len()].copy_from_slice(name);
-        h.set_cksum();
-        b.append(&h, data.as_slice()).unwrap();
-    }
-    b.into_inner().unwrap()
-}
+pub use filesync_e2e::skaffold_tar::stream;
 
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();

@@ -1,7 +1,7 @@
 //! The buildpacks artifacts of one skaffold.yaml document that build the app.
 
 use anyhow::{bail, Context};
-use serde_yaml::Value;
+use serde_norway::Value;
 use std::path::Path;
 
 /// What the generated profile needs to know about one artifact.

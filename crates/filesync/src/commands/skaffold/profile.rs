@@ -42,7 +42,7 @@ pub struct Options {
 /// (`pkg/skaffold/sync/sync.go`, every Kubernetes deployer) runs them; the
 /// docker deployer's `ContainerSyncer` (`sync/docker.go`) runs none. A
 /// config without `deploy` deploys with kubectl.
-pub fn runs_sync_hooks(doc: &serde_yaml::Value) -> bool {
+pub fn runs_sync_hooks(doc: &serde_norway::Value) -> bool {
     doc.get("deploy").and_then(|d| d.get("docker")).is_none()
 }
 
@@ -50,7 +50,7 @@ pub fn runs_sync_hooks(doc: &serde_yaml::Value) -> bool {
 /// unindented, without the marker lines).
 #[derive(Debug, Clone)]
 pub struct Block {
-    pub profile: serde_yaml::Value,
+    pub profile: serde_norway::Value,
     pub yaml: String,
 }
 
@@ -70,7 +70,7 @@ struct Activation {
 struct Patch {
     op: &'static str,
     path: String,
-    value: serde_yaml::Value,
+    value: serde_norway::Value,
 }
 
 #[derive(Serialize)]
@@ -128,7 +128,7 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
         patches.push(Patch {
             op: "add",
             path: format!("{base}/sync"),
-            value: serde_yaml::to_value(Sync {
+            value: serde_norway::to_value(Sync {
                 manual: &plan.rules,
                 hooks: sync_hook.then(|| SyncHooks {
                     after: vec![SyncHookItem {
@@ -160,7 +160,7 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
             None => patches.push(Patch {
                 op: "add",
                 path: format!("{base}/buildpacks/env"),
-                value: serde_yaml::to_value(env)?,
+                value: serde_norway::to_value(env)?,
             }),
             Some(_) => {
                 for item in env {
@@ -183,8 +183,8 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
         activation: vec![Activation { command: "dev" }],
         patches,
     };
-    let value = serde_yaml::to_value(&profile)?;
-    let yaml = with_rule_comments(&serde_yaml::to_string(&vec![&profile])?, &abouts);
+    let value = serde_norway::to_value(&profile)?;
+    let yaml = with_rule_comments(&serde_norway::to_string(&vec![&profile])?, &abouts);
     Ok(Block {
         profile: value,
         yaml,
@@ -200,7 +200,7 @@ fn with_rule_comments(yaml: &str, abouts: &[(String, String)]) -> String {
     for line in yaml.lines() {
         let body = line.trim_start();
         if let Some(scalar) = body.strip_prefix("- src: ") {
-            let src: Option<String> = serde_yaml::from_str(scalar).ok();
+            let src: Option<String> = serde_norway::from_str(scalar).ok();
             let about = abouts
                 .iter()
                 .find(|(s, _)| Some(s) == src.as_ref())
@@ -241,7 +241,7 @@ fn buildpack_patch(
         (None, Some(r)) => Some(Patch {
             op: "add",
             path: format!("{base}/buildpacks/buildpacks"),
-            value: serde_yaml::to_value(vec!["from=builder", r])?,
+            value: serde_norway::to_value(vec!["from=builder", r])?,
         }),
         (None, None) => None,
     })

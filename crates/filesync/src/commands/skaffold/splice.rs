@@ -9,7 +9,7 @@
 
 use super::profile::{Block, BEGIN_MARK, END_MARK, PROFILE_NAME};
 use anyhow::{bail, ensure};
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// One YAML document of a (possibly multi-document) file: its `---` line
 /// (empty for the first document) and its text.
@@ -145,7 +145,7 @@ pub fn verify(old: &str, new: &str, block: Option<&Block>) -> anyhow::Result<()>
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
-        Ok(serde_yaml::from_str(text)?)
+        Ok(serde_norway::from_str(text)?)
     };
     let (mut old, mut new) = (parse(old)?, parse(new)?);
     let ours = take_generated(&mut new);
@@ -197,9 +197,9 @@ mod tests {
 
     fn block() -> Block {
         let profile: Value =
-            serde_yaml::from_str("name: filesync\nactivation:\n- command: dev\n").unwrap();
+            serde_norway::from_str("name: filesync\nactivation:\n- command: dev\n").unwrap();
         Block {
-            yaml: serde_yaml::to_string(&vec![&profile]).unwrap(),
+            yaml: serde_norway::to_string(&vec![&profile]).unwrap(),
             profile,
         }
     }
