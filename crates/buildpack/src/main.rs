@@ -9,6 +9,8 @@ mod detect;
 mod errors;
 mod launch_toml;
 mod layers;
+mod lifecycle_files;
+mod paketo;
 mod settings;
 mod sources;
 mod spring_boot;
@@ -79,7 +81,7 @@ impl Buildpack for FilesyncBuildpack {
         trigger::dev_build(platform_lookup(env))?;
         let overrides = Overrides::from_env(platform_lookup(env)).map_err(BuildpackError::from)?;
         let settings = settings::Settings::from_env(platform_lookup(env))?;
-        let process_type = app_process(&context, settings.process.as_deref())?;
+        let process_type = app_process::for_build(&context, settings.process.as_deref())?;
         let plan = sync_plan(&context, &overrides)?;
         println!(
             "[skaffold-filesync] {} app: {} sync rule(s), reload: {}",
@@ -114,7 +116,7 @@ impl Buildpack for FilesyncBuildpack {
                 BatchEnd::Shim
             },
         };
-        if let Some(wrapper) = maven_rebuild(&plan) {
+        if let Some(wrapper) = layers::maven::rebuild_wrapper(&plan) {
             layers::maven::install(&context, wrapper)?;
         }
         let opened = writable::make_tree_writable(&context.app_dir).map_err(|source| {
@@ -161,44 +163,6 @@ impl Buildpack for FilesyncBuildpack {
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         eprint!("{}", errors::render(&error));
     }
-}
-
-/// For a Java app rebuilt with Maven in the container: whether it runs
-/// the wrapper (`./mvnw`) rather than `mvn`. Such a dev image needs a JDK,
-/// Maven and the build's Maven repository at launch (see `layers::maven`).
-fn maven_rebuild(plan: &filesync_rules::Plan) -> Option<bool> {
-    match (&plan.family, &plan.action) {
-        (filesync_rules::Family::Java, filesync_rules::ReloadAction::Rebuild { command }) => {
-            match command.first().map(String::as_str) {
-                Some("mvn") => Some(false),
-                Some("./mvnw") => Some(true),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The process type to wrap: `BP_FILESYNC_PROCESS`, else the default the
-/// earlier buildpacks chose (see `app_process`), printed with the reason.
-fn app_process(
-    context: &BuildContext<FilesyncBuildpack>,
-    setting: Option<&str>,
-) -> Result<String, BuildpackError> {
-    let merged = match setting {
-        Some(_) => app_process::Merged::default(),
-        None => {
-            // libcnb's layers dir is ours, `<layers>/<escaped id>`.
-            let layers = context.layers_dir.parent().unwrap_or(&context.layers_dir);
-            let own_id = &context.buildpack_descriptor.buildpack.id;
-            app_process::Merged::new(&app_process::read_earlier(layers, own_id)?)
-        }
-    };
-    let choice = app_process::choose(&merged, setting)?;
-    for line in choice.messages() {
-        println!("[skaffold-filesync] {line}");
-    }
-    Ok(choice.process)
 }
 
 /// The sync plan: the one detect decided while the app's sources were
