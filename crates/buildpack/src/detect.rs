@@ -3,14 +3,18 @@
 //! container, ask the toolchain's provider to keep it at launch — as an
 //! alternative, so detection never fails for lack of such a provider.
 //!
+//! The toolchain requirements are `paketo::toolchain`'s; `bellsoft-liberica`
+//! ignores `launch = true` on `jdk`, which `layers::maven` checks at build.
+//!
 //! The sync plan (family, rules, reload action) is decided here, where the
-//! app's sources are certainly present: Paketo's go-build (unless
-//! `BP_KEEP_FILES`) and the JVM build buildpacks (libbs, unless
-//! `BP_INCLUDE_FILES`) delete them before our build runs. It reaches our
+//! app's sources are certainly present: Paketo's go-build and the JVM build
+//! buildpacks (libbs) delete them before our build runs, unless told not to
+//! (`paketo::source_removal`). It reaches our
 //! build through the build plan: an entry we provide and require ourselves,
 //! with the plan as its metadata.
 
 use crate::errors::BuildpackError;
+use crate::paketo;
 use filesync_rules::{family, Family, Plan};
 use libcnb::data::build_plan::{BuildPlan, BuildPlanBuilder, Require};
 use libcnb::data::buildpack_plan::BuildpackPlan;
@@ -18,21 +22,6 @@ use std::path::Path;
 
 /// The build-plan entry carrying the plan from detect to build.
 pub const PLAN_ENTRY: &str = "skaffold-filesync";
-
-/// The build-plan requirement asking for a family's toolchain at launch:
-/// Paketo's `go-dist` provides `go` and honours `launch = true` metadata.
-/// `bellsoft-liberica` provides `jdk` but ignores it (paketo-buildpacks/
-/// libjvm `jdk.go`: the JDK layer is build and cache only); only
-/// `BP_JVM_TYPE=JDK` puts its JDK in the image, which `layers::maven`
-/// checks at build.
-fn toolchain(family: Family) -> Option<&'static str> {
-    match family {
-        Family::Go => Some("go"),
-        Family::Java => Some("jdk"),
-        Family::Dotnet => Some("dotnet-sdk"),
-        _ => None,
-    }
-}
 
 pub fn build_plan(
     app_dir: &Path,
@@ -51,7 +40,7 @@ pub fn build_plan(
     let mut builder = BuildPlanBuilder::new()
         .provides(PLAN_ENTRY)
         .requires(own()?);
-    if let Some(name) = family.and_then(toolchain) {
+    if let Some(name) = family.and_then(paketo::toolchain) {
         let mut metadata = toml::value::Table::new();
         metadata.insert("launch".into(), toml::Value::Boolean(true));
         metadata.insert("build".into(), toml::Value::Boolean(true));

@@ -16,6 +16,7 @@ mod texts;
 use crate::app_process::AppProcessError;
 use crate::layers::filesync::FilesyncLayerError;
 use crate::layers::maven::MavenLayerError;
+use crate::lifecycle_files::LifecycleFileError;
 use crate::settings::SettingError;
 use crate::sources::SourcesError;
 use filesync_rules::ConfigError;
@@ -28,6 +29,9 @@ pub enum BuildpackError {
     Setting(SettingError),
     /// A rule-engine override (`BP_FILESYNC_RULES` …, crates/rules).
     Overrides(ConfigError),
+    /// A file of the lifecycle or of the buildpack's package
+    /// (`lifecycle_files`).
+    LifecycleFile(LifecycleFileError),
     AppProcess(AppProcessError),
     Sources(SourcesError),
     MavenLayer(MavenLayerError),
@@ -81,6 +85,7 @@ macro_rules! from_module_errors {
 
 from_module_errors!(
     Setting(SettingError),
+    LifecycleFile(LifecycleFileError),
     AppProcess(AppProcessError),
     Sources(SourcesError),
     MavenLayer(MavenLayerError),

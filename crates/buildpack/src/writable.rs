@@ -17,6 +17,7 @@
 //! may change the app's files, which is what a dev loop that syncs files
 //! into it needs.
 
+use crate::errors::BuildpackError;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -25,6 +26,19 @@ use std::path::Path;
 const DIR_BITS: u32 = 0o777;
 /// Bits added to regular files: read and write for all.
 const FILE_BITS: u32 = 0o666;
+
+/// Makes the app dir writable for the run user (dev images only), saying
+/// how many entries changed.
+pub fn open_app_dir(app_dir: &Path) -> Result<(), BuildpackError> {
+    let opened = make_tree_writable(app_dir).map_err(|source| BuildpackError::Writable {
+        dir: app_dir.to_path_buf(),
+        source,
+    })?;
+    println!(
+        "[skaffold-filesync] app files writable by the run user (dev image only): {opened} entries changed"
+    );
+    Ok(())
+}
 
 /// Adds write permission for everyone to every directory and regular file
 /// under `root` (and `root` itself), without following symlinks. Returns

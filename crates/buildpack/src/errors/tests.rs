@@ -16,6 +16,7 @@ use super::*;
 use crate::app_process::AppProcessError;
 use crate::layers::filesync::FilesyncLayerError;
 use crate::layers::maven::{MavenLayerError, MavenStep};
+use crate::lifecycle_files::{LifecycleFile, LifecycleFileError};
 use crate::settings::Settings;
 use crate::sources::SourcesError;
 use filesync_rules::{Family, Overrides};
@@ -115,10 +116,11 @@ fn io(message: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::PermissionDenied, message.to_string())
 }
 
-#[test]
-fn errors_no_user_causes() {
-    let denied = "Permission denied (os error 13)";
-    let cases: Vec<(&str, BuildpackError)> = vec![
+const DENIED: &str = "Permission denied (os error 13)";
+
+/// The Maven layer's and the process choice's errors no user causes.
+fn maven_and_process_cases() -> Vec<(&'static str, BuildpackError)> {
+    vec![
         ("maven_not_found", MavenLayerError::MavenNotFound.into()),
         (
             "maven_repository_not_at_repo_local",
@@ -131,7 +133,7 @@ fn errors_no_user_causes() {
             "maven_copy",
             MavenLayerError::Io {
                 step: MavenStep::CopyRepository,
-                source: io(denied),
+                source: io(DENIED),
             }
             .into(),
         ),
@@ -139,7 +141,7 @@ fn errors_no_user_causes() {
             "spring_boot_link",
             MavenLayerError::Io {
                 step: MavenStep::LinkSpringBootClasses,
-                source: io(denied),
+                source: io(DENIED),
             }
             .into(),
         ),
@@ -147,17 +149,42 @@ fn errors_no_user_causes() {
             "no_process_types_at_all",
             AppProcessError::NoAppProcess { types: Vec::new() }.into(),
         ),
+    ]
+}
+
+/// The errors about files no user causes.
+fn file_cases() -> Vec<(&'static str, BuildpackError)> {
+    vec![
         (
             "read_lifecycle_file",
-            AppProcessError::ReadLifecycleFile {
+            LifecycleFileError {
+                file: LifecycleFile::Group,
                 path: "/layers/group.toml".into(),
                 details: "No such file or directory (os error 2)".into(),
             }
             .into(),
         ),
         (
+            "read_launch_toml",
+            LifecycleFileError {
+                file: LifecycleFile::LaunchToml,
+                path: "/layers/e2e_procfile/launch.toml".into(),
+                details: "TOML parse error at line 1, column 8".into(),
+            }
+            .into(),
+        ),
+        (
+            "runtime_binary_not_named",
+            LifecycleFileError {
+                file: LifecycleFile::BuildpackToml,
+                path: "/cnb/buildpacks/skaffold-filesync/0.1.0/buildpack.toml".into(),
+                details: "lacks [metadata] runtime-binary".into(),
+            }
+            .into(),
+        ),
+        (
             "install_binary",
-            FilesyncLayerError::InstallBinary(io(denied)).into(),
+            FilesyncLayerError::InstallBinary(io(DENIED)).into(),
         ),
         (
             "write_config",
@@ -167,7 +194,7 @@ fn errors_no_user_causes() {
             "writable",
             BuildpackError::Writable {
                 dir: "/workspace".into(),
-                source: io(denied),
+                source: io(DENIED),
             },
         ),
         (
@@ -177,10 +204,14 @@ fn errors_no_user_causes() {
                 details: "No space left on device (os error 28)".into(),
             },
         ),
-    ];
-    for (name, error) in cases {
+    ]
+}
+
+#[test]
+fn errors_no_user_causes() {
+    for (name, error) in maven_and_process_cases().into_iter().chain(file_cases()) {
         insta::assert_snapshot!(name, rendered(error));
     }
-    let framework = libcnb::Error::<BuildpackError>::CannotDetermineAppDirectory(io(denied));
+    let framework = libcnb::Error::<BuildpackError>::CannotDetermineAppDirectory(io(DENIED));
     insta::assert_snapshot!("framework", render(&framework));
 }

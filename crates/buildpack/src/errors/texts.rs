@@ -1,27 +1,30 @@
 //! The text of every error, one function per module's error enum, and the
-//! explanations several of them share (written once, here).
+//! explanations several of them share (written once, here); those about
+//! what the in-container rebuild needs are in `rebuild`.
 
 use super::{BuildpackError, Message, Output};
 use crate::app_process::AppProcessError;
 use crate::layers::filesync::FilesyncLayerError;
-use crate::layers::maven::{MavenLayerError, MavenStep};
+use crate::lifecycle_files::{LifecycleFile, LifecycleFileError, RUNTIME_BINARY_KEY};
+use crate::paketo::live_reload;
 use crate::settings::{self, Expected, SettingError};
-use crate::sources::SourcesError;
 use crate::trigger;
-use filesync_rules::{overrides, ConfigError, Family};
+use filesync_rules::{overrides, ConfigError};
+use rebuild::{maven, sources};
+
+mod rebuild;
 
 /// Where every setting is given: the CNB platform env, from these.
 const BUILD_ENV: &str = "Change it where the build environment comes from: `pack build --env \
     NAME=VALUE`, project.toml's [[build.env]], or the artifact's buildpacks.env in skaffold.yaml \
     (docs/configuration.md lists every variable).";
 
-/// Which of Paketo's buildpacks delete the app's sources, and what keeps them.
-const PAKETO_REMOVES_SOURCES: &str = "Paketo's go-build deletes the app's sources after \
-    building unless BP_KEEP_FILES keeps them, and the JVM build buildpacks (libbs) replace \
-    them with the built artifact unless BP_INCLUDE_FILES keeps them.";
-
 /// How a dev build gets the settings Paketo needs for it.
 const GENERATED_PROFILE: &str = "the profile `filesync skaffold --write` generates sets it";
+
+/// For an incomplete buildpack package.
+const PACKAGED: &str = "Use a released skaffold-filesync buildpack, or one packaged by \
+    scripts/package-buildpack.sh (it puts bin/filesync next to bin/build).";
 
 /// For errors no app or setting causes.
 const REPORT: &str = "Build again; if it fails the same way, report it to the skaffold-filesync \
@@ -31,6 +34,7 @@ pub fn message(error: &BuildpackError) -> Message {
     match error {
         BuildpackError::Setting(e) => setting(e),
         BuildpackError::Overrides(e) => config(e),
+        BuildpackError::LifecycleFile(e) => lifecycle_file(e),
         BuildpackError::AppProcess(e) => app_process(e),
         BuildpackError::Sources(e) => sources(e),
         BuildpackError::MavenLayer(e) => maven(e),
@@ -150,20 +154,48 @@ fn config(e: &ConfigError) -> Message {
     .fix(BUILD_ENV)
 }
 
+fn lifecycle_file(e: &LifecycleFileError) -> Message {
+    let path = e.path.display();
+    let process = settings::PROCESS;
+    let message = match e.file {
+        LifecycleFile::Group | LifecycleFile::LaunchToml => Message::new(
+            "Cannot read the lifecycle's files",
+            format!("Reading {path} failed."),
+            "The lifecycle writes group.toml (the build's buildpacks, in order) and each \
+             buildpack's launch.toml and layer metadata. The buildpack reads them to find the \
+             image's default process, the one it wraps, and for a Java app the JVM and Maven \
+             the earlier buildpacks installed; it stops rather than guess without them.",
+        ),
+        LifecycleFile::BuildpackToml => Message::new(
+            "The buildpack's package is incomplete",
+            format!("{path} {}.", e.details),
+            format!(
+                "The buildpack installs the runtime binary its package ships, at the path \
+                 [metadata] {RUNTIME_BINARY_KEY} names relative to the buildpack's directory."
+            ),
+        ),
+    };
+    match e.file {
+        LifecycleFile::Group => message
+            .fix(format!(
+                "Set {process} to the process type that runs your app: then group.toml is read \
+                 only for a Java app's Maven rebuild."
+            ))
+            .fix(REPORT)
+            .details(&e.details),
+        LifecycleFile::LaunchToml => message
+            .fix(format!(
+                "Set {process} to the process type that runs your app: then no launch.toml is read."
+            ))
+            .fix(REPORT)
+            .details(&e.details),
+        LifecycleFile::BuildpackToml => message.fix(PACKAGED),
+    }
+}
+
 fn app_process(e: &AppProcessError) -> Message {
     let process = settings::PROCESS;
     match e {
-        AppProcessError::ReadLifecycleFile { path, details } => Message::new(
-            "Cannot read the lifecycle's files",
-            format!("Reading {} failed.", path.display()),
-            "The buildpack reads group.toml and the earlier buildpacks' launch.toml to find \
-             the image's default process, the one it wraps.",
-        )
-        .fix(format!(
-            "Set {process} to the process type that runs your app: then neither file is read."
-        ))
-        .fix(REPORT)
-        .details(details),
         AppProcessError::NoAppProcess { types } => {
             let list = if types.is_empty() {
                 "none".to_string()
@@ -188,137 +220,20 @@ fn app_process(e: &AppProcessError) -> Message {
             "The default process already reloads the app",
             format!(
                 "The default process '{p}' (from {buildpack}) runs the app under watchexec, \
-                 Paketo's live reload (BP_LIVE_RELOAD_ENABLED), and {buildpack} declared no \
-                 process that runs the app without it."
+                 Paketo's live reload ({}), and {buildpack} declared no process that runs the \
+                 app without it.",
+                live_reload::ENABLED
             ),
             "Wrapping it would make watchexec and the filesync supervisor both restart the \
              app on every change.",
         )
-        .fix("Unset BP_LIVE_RELOAD_ENABLED in the dev builds that use skaffold-filesync.")
+        .fix(format!(
+            "Unset {} in the dev builds that use skaffold-filesync.",
+            live_reload::ENABLED
+        ))
         .fix(format!(
             "Or set {process} to a process type that runs the app without watchexec."
         )),
-    }
-}
-
-fn sources(e: &SourcesError) -> Message {
-    match e {
-        SourcesError::Removed { family } => {
-            let name = display(*family);
-            let keep = filesync_rules::family::keep_sources_env(*family)
-                .unwrap_or("BP_KEEP_FILES=* (go-build) or BP_INCLUDE_FILES=* (libbs)");
-            Message::new(
-                format!("The {name} app's sources are gone"),
-                "An earlier buildpack removed the app's sources from the app directory after building.",
-                format!(
-                    "{PAKETO_REMOVES_SOURCES} skaffold-filesync rebuilds a {name} app in the \
-                     container from the synced sources, so its dev image needs them all."
-                ),
-            )
-            .fix(format!("Set {keep} in the dev build's environment ({GENERATED_PROFILE})."))
-            .fix(BUILD_ENV)
-        }
-        SourcesError::NoFiles => Message::new(
-            "The app directory holds no file",
-            "The app directory holds no file at build time, so the app's language family \
-             and its sync rules cannot be told.",
-            format!("Either the app is empty, or an earlier buildpack removed its sources: {PAKETO_REMOVES_SOURCES}"),
-        )
-        .fix("Build from the directory that holds the app's sources.")
-        .fix(
-            "If a buildpack removed them, keep them in dev builds: BP_KEEP_FILES=* for go-build, BP_INCLUDE_FILES=* for libbs (the profile `filesync skaffold --write` generates sets them).",
-        )
-        .fix(format!("Or set {} to the app's family.", overrides::FAMILY)),
-        SourcesError::NoFamily { app_dir } => {
-            let families: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
-            Message::new(
-                "No language family detected",
-                format!("No file at the top of {} tells the app's language.", app_dir.display()),
-                "skaffold-filesync chooses the sync rules and how the app reloads by its \
-                 language family, which it recognizes by these files at the top of the app: \
-                 go.mod or *.go, pom.xml, build.gradle, mvnw or gradlew, *.csproj, \
-                 composer.json or *.php, Gemfile or config.ru, requirements.txt, Pipfile, \
-                 pyproject.toml, setup.py or *.py, package.json, index.html or *.html.",
-            )
-            .fix("Build from the app's root directory, the one that holds its manifest.")
-            .fix(format!(
-                "Or set {} to one of {} in the build environment.",
-                overrides::FAMILY,
-                families.join(", ")
-            ))
-        }
-    }
-}
-
-/// A family's name in a sentence.
-fn display(family: Family) -> &'static str {
-    match family {
-        Family::Node => "Node.js",
-        Family::Python => "Python",
-        Family::Ruby => "Ruby",
-        Family::Php => "PHP",
-        Family::Go => "Go",
-        Family::Java => "Java",
-        Family::Dotnet => ".NET",
-        Family::Static => "static",
-    }
-}
-
-fn maven(e: &MavenLayerError) -> Message {
-    match e {
-        MavenLayerError::NoJdkAtLaunch { jvm } => Message::new(
-            "No JDK in the image for the in-container rebuild",
-            format!("The image's JVM at launch ({}) is a JRE, without javac.", jvm.display()),
-            "The in-container rebuild of the Java app compiles it, which needs a JDK at \
-             launch. Paketo's JVM buildpacks (libjvm) keep the JDK in a build-only layer and \
-             put a JRE in the image unless BP_JVM_TYPE=JDK.",
-        )
-        .fix(format!("Set BP_JVM_TYPE=JDK in the dev build's environment ({GENERATED_PROFILE})."))
-        .fix(BUILD_ENV),
-        MavenLayerError::MavenNotFound => Message::new(
-            "No Maven for the in-container rebuild",
-            "The in-container rebuild runs `mvn`, but no earlier buildpack's layer holds a \
-             Maven distribution (bin/mvn and boot/) and no `mvn` is on the build's PATH.",
-            "The dev image rebuilds the app with Maven after a sync, so it must carry Maven, \
-             which the buildpack copies from the build.",
-        )
-        .fix("Build with Paketo's maven buildpack: it keeps Maven in a cache layer, which the buildpack copies.")
-        .fix("Or add the Maven wrapper (mvnw and .mvn/wrapper) to the app."),
-        MavenLayerError::RepositoryNotFound { repo_local } => {
-            let elsewhere = repo_local.as_ref().map_or(String::new(), |p| {
-                format!(", nor at {} (the -Dmaven.repo.local of MAVEN_OPTS)", p.display())
-            });
-            Message::new(
-                "No Maven repository for the offline rebuild",
-                format!(
-                    "The Maven repository the build filled is not at ~/.m2/repository \
-                     (where Paketo's libbs links its cache layer){elsewhere}."
-                ),
-                "The in-container rebuild runs Maven offline (`mvn -o`), so the image needs \
-                 the plugins and dependencies the build downloaded.",
-            )
-            .fix("Build the app with Maven in an earlier buildpack (Paketo's maven buildpack does).")
-            .fix("If your build keeps the repository elsewhere, give it as -Dmaven.repo.local=DIR in MAVEN_OPTS.")
-        }
-        MavenLayerError::Io { step, source } => {
-            let step = match step {
-                MavenStep::CopyDistribution => "Copying the Maven distribution into the image",
-                MavenStep::CopyRepository => "Copying the Maven repository into the image",
-                MavenStep::CopyWrapperDistributions => "Copying the Maven wrapper's distributions into the image",
-                MavenStep::MakeRepositoryWritable => "Making the Maven repository in the image writable",
-                MavenStep::LinkSpringBootClasses => {
-                    "Linking Spring Boot's classes to the rebuild's output (BOOT-INF/classes to target/classes)"
-                }
-            };
-            Message::new(
-                "Cannot make the Maven layer",
-                format!("{step} failed."),
-                "The in-container rebuild needs Maven and the build's repository at launch, \
-                 which the buildpack copies into a layer of its own.",
-            )
-            .fix("Check the build's disk space and the permissions of the file named below, then build again.")
-            .details(source)
-        }
     }
 }
 
@@ -331,7 +246,7 @@ fn filesync_layer(e: &FilesyncLayerError) -> Message {
             "The runtime supervises the app in the dev image. It ships inside the buildpack, \
              so a missing one means an incomplete buildpack package.",
         )
-        .fix("Use a released skaffold-filesync buildpack, or one packaged by scripts/package-buildpack.sh (it puts bin/filesync next to bin/build).")
+        .fix(PACKAGED)
         .fix("Check the build's disk space, then build again.")
         .details(source),
         FilesyncLayerError::WriteConfig(details) => Message::new(

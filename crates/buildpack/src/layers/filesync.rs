@@ -16,8 +16,8 @@ use std::path::PathBuf;
 /// What keeps the layer from being made: data only, rendered by `errors`.
 #[derive(Debug)]
 pub enum FilesyncLayerError {
-    /// Copying the packaged runtime binary (`bin/filesync` of the
-    /// buildpack) into the layer.
+    /// Copying the packaged runtime binary (buildpack.toml's
+    /// `[metadata] runtime-binary`) into the layer.
     InstallBinary(std::io::Error),
     /// Serializing or writing `filesync.toml`.
     WriteConfig(String),
@@ -38,7 +38,7 @@ pub fn install(
     let bin_dir = layer.path().join("bin");
     std::fs::create_dir_all(&bin_dir).map_err(FilesyncLayerError::InstallBinary)?;
     let binary = bin_dir.join("filesync");
-    std::fs::copy(context.buildpack_dir.join("bin").join("filesync"), &binary)
+    std::fs::copy(crate::lifecycle_files::runtime_binary(context)?, &binary)
         .map_err(FilesyncLayerError::InstallBinary)?;
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
         .map_err(FilesyncLayerError::InstallBinary)?;
