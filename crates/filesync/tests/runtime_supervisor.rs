@@ -859,6 +859,7 @@ fn a_listening_app_is_live_once_per_restart_when_it_listens_again() {
     }
     let (_, log) = sb.stop(child);
     let figures = live_figures(&log, "restart");
+    eprintln!("live figures (restart, listening 300 ms after start): {figures:?}");
     assert_eq!(figures.len(), 3, "one live line per restart:\n{log}");
     assert_eq!(log.matches("live in ").count(), 3, "{log}");
     assert!(
