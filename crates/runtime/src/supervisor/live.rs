@@ -135,6 +135,9 @@ pub enum Outcome {
     /// The process is gone (it crashed, or was stopped for a newer
     /// reload): nothing to say.
     Gone,
+    /// The process runs but its sockets cannot be read (no `/proc`, or
+    /// not ours to read): live as it was started, at that moment.
+    Unreadable(Instant),
 }
 
 /// One wait: the app's main process and the ports it must listen on.
@@ -157,6 +160,7 @@ pub fn wait(watch: &Watch) -> Outcome {
     loop {
         let now = Instant::now();
         match missing(watch.pid, &watch.ports) {
+            None if sockets::alive(watch.pid) => return Outcome::Unreadable(start),
             None => return Outcome::Gone,
             Some(m) if m.is_empty() => return Outcome::Live(now),
             Some(m) if now - start >= watch.max => return Outcome::NotListening(m),
@@ -195,7 +199,8 @@ fn missing(pid: i32, ports: &BTreeSet<u16>) -> Option<BTreeSet<u16>> {
     )
 }
 
-/// The line for a reload of `kind` whose batch ended at `since`, if any.
+/// The line for a reload of `kind` whose batch ended at `since`, if any
+/// (with the [`Outcome::Unreadable`] fallback: a note, then the line).
 pub fn line(kind: Reloaded, since: Instant, outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Live(at) => Some(format!(
@@ -210,6 +215,10 @@ pub fn line(kind: Reloaded, since: Instant, outcome: &Outcome) -> Option<String>
                 .map(u16::to_string)
                 .collect::<Vec<_>>()
                 .join(", port ")
+        )),
+        Outcome::Unreadable(at) => Some(format!(
+            "cannot read the app's sockets in /proc: this live line says when it started, not when it listens\n[filesync] live in {} ms ({kind})",
+            at.saturating_duration_since(since).as_millis()
         )),
         Outcome::Gone => None,
     }
@@ -304,6 +313,11 @@ mod tests {
             Some("live in 142 ms (rebuild)")
         );
         assert_eq!(line(Reloaded::Restart, since, &Outcome::Gone), None);
+        let fallback = line(Reloaded::Restart, since, &Outcome::Unreadable(at)).unwrap();
+        assert_eq!(
+            fallback.lines().last(),
+            Some("[filesync] live in 142 ms (restart)")
+        );
     }
 
     #[test]

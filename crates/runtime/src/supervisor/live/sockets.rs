@@ -23,6 +23,13 @@ pub fn listening_in_netns(pid: i32) -> Option<BTreeMap<u64, u16>> {
     Some(listening(v4.iter().chain(&v6)))
 }
 
+/// Whether `pid` runs (exists and is not a zombie).
+pub fn alive(pid: i32) -> bool {
+    Process::new(pid)
+        .and_then(|p| p.stat())
+        .is_ok_and(|s| s.state != 'Z')
+}
+
 fn listening<'a>(entries: impl Iterator<Item = &'a TcpNetEntry>) -> BTreeMap<u64, u16> {
     entries
         .filter(|e| e.state == TcpState::Listen)
