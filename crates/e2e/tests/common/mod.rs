@@ -296,6 +296,7 @@ pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
         (deployed.at - saved).as_millis()
     );
     eprintln!("case {label}: {} s in all", started.elapsed().as_secs());
+    live_line::assert_all_agree(&label, &figures);
     // One line for scripts/bench-skaffold.sh to tabulate.
     eprintln!(
         "BENCH example={} stack={:?} mode={mode:?} edits={edits} sync_ms={total} skaffold_ms={} ours_ms={after_sync} rebuild_ms={rebuild} live_ms={live_ms}{}",
@@ -638,8 +639,9 @@ pub struct Synced {
 /// Saves `content` as `rel`, then asserts, waiting on each event, that
 /// Skaffold syncs it (`Syncing 1 files` within [`TO_SYNC`]), the app
 /// serves `marker` on `page` within `within`, its reload gives exactly
-/// one live line whose figure agrees with the HTTP one, and Skaffold
-/// built no image for it. `what` names the save in failures.
+/// one live line (its figure and the HTTP one returned, for
+/// [`live_line::assert_all_agree`]), and Skaffold built no image for it.
+/// `what` names the save in failures.
 ///
 /// With the docker deployer the page is polled from the `Syncing` line
 /// on (the HTTP figure is then measured independently of the live line);
@@ -676,7 +678,7 @@ pub fn save_synced_served(
         dev.log()
     );
     let figures = match early.unwrap_or_else(reloaded) {
-        Reloaded::Live(..) => Some(live_line::assert_agrees(dev, served_at, what)),
+        Reloaded::Live(..) => Some(live_line::measure(dev, served_at, what)),
         Reloaded::Nothing => None,
     };
     assert_no_image_build(dev, mark, what);
