@@ -22,6 +22,7 @@ pub mod docker;
 pub mod http;
 pub mod image;
 pub mod lifecycle;
+pub mod live_line;
 pub mod providers;
 pub mod reachable;
 pub mod registry;

@@ -194,6 +194,17 @@ impl SkaffoldDev {
 
     /// Waits for a line at index `from` or later that contains `needle`.
     pub fn wait_line(&self, from: usize, needle: &str, timeout: Duration) -> anyhow::Result<Line> {
+        self.wait_line_any(from, &[needle], timeout)
+    }
+
+    /// Waits for a line at index `from` or later that contains one of
+    /// `needles`.
+    pub fn wait_line_any(
+        &self,
+        from: usize,
+        needles: &[&str],
+        timeout: Duration,
+    ) -> anyhow::Result<Line> {
         let deadline = Instant::now() + timeout;
         let mut lines = self.output.lines.lock().unwrap();
         loop {
@@ -201,7 +212,7 @@ impl SkaffoldDev {
                 .iter()
                 .enumerate()
                 .skip(from)
-                .find(|(_, (_, l))| l.contains(needle))
+                .find(|(_, (_, l))| needles.iter().any(|n| l.contains(n)))
             {
                 return Ok(Line {
                     index: i,
@@ -213,7 +224,12 @@ impl SkaffoldDev {
             if now >= deadline {
                 drop(lines);
                 bail!(
-                    "no line containing {needle:?} from Skaffold within {timeout:?}; its output:\n{}",
+                    "no line containing {} from Skaffold within {timeout:?}; its output:\n{}",
+                    needles
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
                     self.log()
                 );
             }

@@ -96,6 +96,12 @@ mod skaffold_dev {
                 s.live.duration_since(s.saved).as_millis(),
                 s.synced.at.saturating_duration_since(s.saved).as_millis()
             );
+            if let Some(f) = s.figures {
+                eprintln!(
+                    "sync-to-live at -i 100: {} ms (HTTP {} ms)",
+                    f.live_ms, f.http_ms
+                );
+            }
         }
     }
 

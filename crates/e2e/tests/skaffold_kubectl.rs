@@ -261,6 +261,13 @@ mod skaffold_kubectl {
             synced.text.trim(),
             (synced.at - saved).as_millis()
         );
+        if let Some(f) = edit.figures {
+            eprintln!(
+                "sync-to-live examples/basic (base, generated, kubectl): {} ms (HTTP {} ms)",
+                f.live_ms, f.http_ms
+            );
+            filesync_e2e::live_line::assert_all_agree("examples/basic", &[f]);
+        }
     }
 
     /// `kubectl port-forward pod/POD :8080 --address 127.0.0.1` and a GET of

@@ -786,3 +786,116 @@ fn without_inotify_the_app_runs_and_shim_syncs_still_reload_it() {
     assert_eq!(lines(&sb.path("starts")).len(), 2, "{log}");
     assert_eq!(code, Some(143), "sleep killed by TERM: {log}");
 }
+
+/// The live figure of each `live in N ms (KIND)` line of `log`.
+fn live_figures(log: &str, kind: &str) -> Vec<u64> {
+    let suffix = format!(" ms ({kind})");
+    log.lines()
+        .filter_map(|l| l.strip_prefix("[filesync] live in ")?.strip_suffix(&suffix))
+        .map(|ms| ms.parse().unwrap())
+        .collect()
+}
+
+/// A free port below the kernel's ephemeral range, like an app's fixed
+/// port (the supervisor never waits for a port the kernel picked).
+fn fixed_port() -> u16 {
+    let base = 20000 + (std::process::id() % 5000) as u16;
+    (base..base + 2000)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port")
+}
+
+/// `GET /` on 127.0.0.1:`port`: the body.
+fn get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("listening");
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer.split("\r\n\r\n").nth(1).unwrap_or_default().into()
+}
+
+#[test]
+fn a_listening_app_is_live_once_per_restart_when_it_listens_again() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    let port = fixed_port();
+    // Listens 300 ms after it starts (a slow start), under a shell (the
+    // listener is the started process's child), serving `version`.
+    std::fs::write(sb.app().join("version"), "v0").unwrap();
+    std::fs::write(
+        sb.app().join("server.py"),
+        format!(
+            "import http.server, time\ntime.sleep(0.3)\nbody = open('version', 'rb').read()\n\
+             class H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        \
+             self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)\n    \
+             def log_message(self, *a): pass\n\
+             http.server.HTTPServer.allow_reuse_address = True\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+        ),
+    )
+    .unwrap();
+    let child = sb.supervise(&["sh", "-c", "python3 server.py; :"]);
+    sb.socket_ready();
+    assert!(
+        wait_until(Duration::from_secs(20), || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()),
+        "{}",
+        sb.log()
+    );
+    assert_eq!(get(port), "v0");
+    for n in 1..=3 {
+        let version = format!("v{n}");
+        let out = sb.tar(&stream(&[(
+            sb.app().join("version"),
+            version.clone().into(),
+        )]));
+        assert!(out.status.success());
+        sb.expect_log("live in ", n, Duration::from_secs(30));
+        // Live means listening: the new version answers at once.
+        let served = get_or(port, sb.log());
+        assert_eq!(served, version, "{}", sb.log());
+    }
+    let (_, log) = sb.stop(child);
+    let figures = live_figures(&log, "restart");
+    eprintln!("live figures (restart, listening 300 ms after start): {figures:?}");
+    assert_eq!(figures.len(), 3, "one live line per restart:\n{log}");
+    assert_eq!(log.matches("live in ").count(), 3, "{log}");
+    assert!(
+        figures.iter().all(|ms| *ms >= 300),
+        "live only once it listens (300 ms after its start): {figures:?}\n{log}"
+    );
+}
+
+#[test]
+fn an_app_that_listens_on_nothing_is_live_once_per_rebuild_when_it_has_started() {
+    let sb = Sandbox::new("kind = \"rebuild\"\ncommand = [\"true\"]");
+    let child = sb.supervise(&["sh", "-c", "echo $$ >> ../pids; exec sleep 60"]);
+    sb.socket_ready();
+    assert!(wait_until(Duration::from_secs(5), || lines(
+        &sb.path("pids")
+    )
+    .len()
+        == 1));
+    for n in 1..=2 {
+        let out = sb.tar(&stream(&[(sb.app().join("main.go"), vec![b'0' + n as u8])]));
+        assert!(out.status.success());
+        sb.expect_log("live in ", n, Duration::from_secs(10));
+        assert!(wait_until(Duration::from_secs(5), || lines(
+            &sb.path("pids")
+        )
+        .len()
+            == n + 1));
+    }
+    let (_, log) = sb.stop(child);
+    assert_eq!(live_figures(&log, "rebuild").len(), 2, "{log}");
+    assert_eq!(log.matches("live in ").count(), 2, "{log}");
+    // After the restart's own line, and never before it.
+    let restarted = log.find("rebuilt and restarted").unwrap();
+    assert!(log.find("live in ").unwrap() > restarted, "{log}");
+}
+
+fn get_or(port: u16, log: String) -> String {
+    std::panic::catch_unwind(|| get(port)).unwrap_or_else(|_| panic!("no answer once live:\n{log}"))
+}

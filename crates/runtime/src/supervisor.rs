@@ -26,6 +26,7 @@ pub mod batcher;
 pub mod events;
 pub mod executor;
 pub mod graceful;
+pub mod live;
 pub mod policy;
 pub mod process;
 pub mod rebuild;

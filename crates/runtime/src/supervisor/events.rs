@@ -26,6 +26,22 @@ impl fmt::Display for Job {
     }
 }
 
+/// What a reload did, as the live line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reloaded {
+    Restart,
+    Rebuild,
+}
+
+impl fmt::Display for Reloaded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Reloaded::Restart => "restart",
+            Reloaded::Rebuild => "rebuild",
+        })
+    }
+}
+
 /// Which shim ended a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
@@ -98,6 +114,13 @@ pub enum Action {
     Schedule(Timer, Instant),
     /// Answer the shim or hook session `id`: its batch is handled.
     Reply(u64),
+    /// The app was just started for a reload that ended its batch at
+    /// `since`: log `live in N ms (kind)` once it is ready to serve
+    /// (see [`super::live`]).
+    AwaitLive {
+        since: Instant,
+        kind: Reloaded,
+    },
     Log(String),
     Exit(i32),
 }

@@ -3,7 +3,8 @@
 //! the timers and answers the shims. Nothing here blocks: stops and builds
 //! are children watched through SIGCHLD and timers, never waited for.
 
-use super::policy::{Action, Event, Job, Policy, Timer, Tool};
+use super::live::{self, Outcome, Tracker};
+use super::policy::{Action, Event, Job, Policy, Reloaded, Timer, Tool};
 use super::process::{self, resolve};
 use super::rebuild::BuildCommand;
 use super::{Options, Signal};
@@ -23,6 +24,8 @@ pub enum Msg {
     Fs(String),
     Signal(i32),
     BuildOutputClosed(u64),
+    /// A live wait ([`live`]) ended for the app's start number `u64`.
+    Live(u64, Reloaded, Instant, Outcome),
 }
 
 /// At idle the supervisor wakes only this often (30 times a minute: no
@@ -52,6 +55,8 @@ pub struct Executor {
     rebuilt: Option<PathBuf>,
     /// The app's main process (= its process group).
     app: Option<Pid>,
+    /// The app's starts and the ports a reload's start must listen on.
+    live: Tracker,
     build: Option<RunningBuild>,
     next_build_id: u64,
     timers: BTreeMap<Timer, Instant>,
@@ -73,6 +78,7 @@ impl Executor {
             build_cmd,
             rebuilt: None,
             app: None,
+            live: Tracker::default(),
             build: None,
             next_build_id: 0,
             timers: BTreeMap::new(),
@@ -167,6 +173,10 @@ impl Executor {
                 self.finish_build();
                 return;
             }
+            Msg::Live(start, kind, since, outcome) => {
+                self.live_seen(start, kind, since, &outcome);
+                return;
+            }
         };
         self.feed(event);
     }
@@ -194,6 +204,7 @@ impl Executor {
                         r.send();
                     }
                 }
+                Action::AwaitLive { since, kind } => self.await_live(since, kind),
                 Action::Log(line) => log!("{line}"),
                 Action::Exit(code) => self.exit = Some(code),
             }
@@ -204,6 +215,9 @@ impl Executor {
         match job {
             Job::App => {
                 if let Some(pid) = self.app {
+                    if self.is_stop(sig) {
+                        self.live.stopping(pid.as_raw());
+                    }
                     process::signal_group(pid, sig);
                 }
             }
@@ -234,8 +248,41 @@ impl Executor {
             source,
         })?;
         self.app = Some(pid);
+        self.live.started();
         log!("started {} (pid {pid})", argv.join(" "));
         Ok(())
+    }
+
+    /// The app was started for a reload: wait, off the loop, until it
+    /// listens where the previous version did (see [`live`]).
+    fn await_live(&mut self, since: Instant, kind: Reloaded) {
+        let Some(pid) = self.app else { return };
+        let (start, watch) = (self.live.current(), self.live.watch(pid.as_raw()));
+        if watch.ports.is_empty() {
+            self.live_seen(start, kind, since, &Outcome::Live(Instant::now()));
+            return;
+        }
+        let tx = self.tx.clone();
+        live::spawn(watch, move |outcome| {
+            let _ = tx.send(Msg::Live(start, kind, since, outcome));
+        });
+    }
+
+    /// A live wait ended: its line, if that start is still the app.
+    fn live_seen(&mut self, start: u64, kind: Reloaded, since: Instant, outcome: &Outcome) {
+        if self.app.is_some() && self.live.ended(start, outcome) {
+            if let Some(line) = live::line(kind, since, outcome) {
+                log!("{line}");
+            }
+        }
+    }
+
+    /// A signal that stops the app (not one forwarded to it).
+    fn is_stop(&self, sig: Signal) -> bool {
+        [self.opts.stop_signal, Signal::SIGTERM, Signal::SIGINT]
+            .into_iter()
+            .chain([Signal::SIGQUIT, Signal::SIGKILL])
+            .any(|s| s == sig)
     }
 
     fn start_build(&mut self) -> Result<(), SpawnError> {

@@ -45,7 +45,7 @@ use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
 pub use super::batcher::HOOK_FALLBACK;
-pub use super::events::{Action, Event, Job, Out, Timer, Tool};
+pub use super::events::{Action, Event, Job, Out, Reloaded, Timer, Tool};
 pub use super::restart::{BACKOFF_MAX, BACKOFF_START, HEALTHY_UPTIME};
 
 /// How long a restart's new start waits for a shim that began meanwhile.
@@ -87,6 +87,9 @@ pub struct Policy {
     build: Graceful<bool>,
     shutdown: Option<Shutdown>,
     exited: bool,
+    /// When the last batch with changes was complete: a rebuild's live
+    /// line counts from it.
+    last_batch_end: Option<Instant>,
 }
 
 impl Policy {
@@ -98,6 +101,7 @@ impl Policy {
             s: settings,
             shutdown: None,
             exited: false,
+            last_batch_end: None,
         }
     }
 
@@ -178,6 +182,7 @@ impl Policy {
             return;
         }
         self.app.reset_backoff();
+        self.last_batch_end = Some(now);
         let cause = Cause::Files {
             count: batch.count(),
             from_shim: batch.from_shim(),
@@ -197,6 +202,7 @@ impl Policy {
                 Restart {
                     cause,
                     started: now,
+                    batch_end: now,
                     replies,
                 },
                 out,
@@ -278,6 +284,7 @@ impl Policy {
                 Restart {
                     cause: Cause::Rebuilt,
                     started: since,
+                    batch_end: self.last_batch_end.unwrap_or(since),
                     replies: Vec::new(),
                 },
                 out,

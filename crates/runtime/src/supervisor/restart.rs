@@ -2,6 +2,7 @@
 //! the policy carries through an app's stop ([`Restart`]) and its crash
 //! backoff ([`Backoff`]).
 
+use super::events::{Action, Reloaded};
 use std::time::{Duration, Instant};
 
 pub const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -35,6 +36,9 @@ impl Cause {
 pub struct Restart {
     pub cause: Cause,
     pub started: Instant,
+    /// When the batch this restart serves was complete (for a rebuild, the
+    /// batch the build started for): what the live line counts from.
+    pub batch_end: Instant,
     /// Shim and hook sessions answered once the new app has started.
     pub replies: Vec<u64>,
 }
@@ -58,7 +62,21 @@ impl Restart {
             },
             (c @ Cause::Files { .. }, Cause::Rebuilt) | (Cause::Rebuilt, c) => c,
         };
+        self.batch_end = self.batch_end.max(other.batch_end);
         self.replies.extend(other.replies);
+    }
+
+    /// What the executor is asked once the new app has started: the live
+    /// line, counted from the (latest) batch's end.
+    pub fn await_live(&self) -> Action {
+        let kind = match self.cause {
+            Cause::Rebuilt => Reloaded::Rebuild,
+            Cause::Files { .. } => Reloaded::Restart,
+        };
+        Action::AwaitLive {
+            since: self.batch_end,
+            kind,
+        }
     }
 
     /// The log line once the new app has started at `now`.
@@ -110,6 +128,7 @@ mod tests {
         let mut r = Restart {
             cause: Cause::Rebuilt,
             started: t0,
+            batch_end: t0,
             replies: vec![1],
         };
         r.merge(Restart {
@@ -118,6 +137,7 @@ mod tests {
                 from_shim: false,
             },
             started: t0,
+            batch_end: t0 + Duration::from_millis(2),
             replies: vec![2],
         });
         r.merge(Restart {
@@ -126,9 +146,18 @@ mod tests {
                 from_shim: true,
             },
             started: t0,
+            batch_end: t0 + Duration::from_millis(1),
             replies: vec![],
         });
         assert_eq!(r.replies, vec![1, 2]);
+        assert_eq!(
+            r.await_live(),
+            Action::AwaitLive {
+                since: t0 + Duration::from_millis(2),
+                kind: Reloaded::Restart
+            },
+            "the latest batch's end, a files restart"
+        );
         assert_eq!(
             r.done_line(t0 + Duration::from_millis(5)),
             "sync: 3 file(s) -> restarted in 5 ms"

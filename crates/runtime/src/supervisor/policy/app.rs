@@ -93,6 +93,7 @@ impl App {
     fn start_for(&mut self, now: Instant, restart: Restart, out: &mut Out) {
         self.start(now, out);
         out.push(Action::Log(restart.done_line(now)));
+        out.push(restart.await_live());
         out.extend(restart.replies.into_iter().map(Action::Reply));
     }
 

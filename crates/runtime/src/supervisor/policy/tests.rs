@@ -540,11 +540,58 @@ fn a_rebuild_keeps_the_old_app_until_it_succeeds() {
         status: "exit status: 0".into(),
     });
     assert!(has(&out, &TERM));
-    s.exited(0);
+    s.advance(Duration::from_millis(20));
+    let out = s.exited(0);
     assert!(s
         .logs()
         .iter()
-        .any(|l| l == "rebuilt and restarted in 700 ms"));
+        .any(|l| l == "rebuilt and restarted in 720 ms"));
+    let await_live = Action::AwaitLive {
+        since: s.t0,
+        kind: Reloaded::Rebuild,
+    };
+    assert_eq!(
+        out.last(),
+        Some(&await_live),
+        "live counts from the batch end"
+    );
+}
+
+#[test]
+fn each_restart_asks_for_its_live_line_once_from_its_batch_end_not_a_crash() {
+    let mut s = Sim::restart();
+    s.advance(Duration::from_millis(100));
+    s.sync(1, 2, Tool::Tar);
+    let batch_end = s.now;
+    s.advance(Duration::from_millis(30));
+    let out = s.exited(0);
+    let asked: Vec<&Action> = out
+        .iter()
+        .filter(|a| matches!(a, Action::AwaitLive { .. }))
+        .collect();
+    assert_eq!(
+        asked,
+        [&Action::AwaitLive {
+            since: batch_end,
+            kind: Reloaded::Restart
+        }]
+    );
+    s.exited(1);
+    s.advance(Duration::from_secs(1));
+    assert_eq!(
+        s.log
+            .iter()
+            .filter(|a| matches!(a, Action::AwaitLive { .. }))
+            .count(),
+        1,
+        "a crash restart is no reload: {:?}",
+        s.log
+    );
+    assert_eq!(
+        s.count(&Action::Start(Job::App)),
+        2,
+        "the reload's and the crash's"
+    );
 }
 
 #[test]
