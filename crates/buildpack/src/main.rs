@@ -5,6 +5,7 @@
 //! `rm` process types for Skaffold's sync on images that lack those tools.
 
 mod app_process;
+mod build_id;
 mod detect;
 mod errors;
 mod launch_toml;
@@ -113,6 +114,7 @@ impl Buildpack for FilesyncBuildpack {
             } else {
                 BatchEnd::Shim
             },
+            build_id: Some(build_id::new()),
         };
         if let Some(wrapper) = maven_rebuild(&plan) {
             layers::maven::install(&context, wrapper)?;
