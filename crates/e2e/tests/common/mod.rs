@@ -16,6 +16,7 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+pub mod restart;
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::{get, wait_for};
 use filesync_e2e::skaffold_dev::{Deployer, Line, Mode, SkaffoldDev};
