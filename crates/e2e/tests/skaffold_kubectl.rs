@@ -107,10 +107,10 @@ mod skaffold_kubectl {
             assert_eq!(restarts, 1, "exactly one restart for the save");
         });
         // Issue 23: synced changes survive a container restart in the pod.
-        each("node: kill 1, then a rebuild and redeploy", &|| {
+        each("restart: kill 1, then a rebuild and redeploy", &|| {
             common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true)
         });
-        each("node: a failed liveness probe", &|| {
+        each("restart: a failed liveness probe", &|| {
             common::restart::synced_changes_survive(common::restart::Restart::LivenessProbe, false)
         });
         each("basic: skaffold run", &|| basic_run(cluster));

@@ -7,10 +7,16 @@
 //! **Where.** `/dev/shm/filesync/<build id>/` (`$FILESYNC_RECORD_DIR`
 //! overrides the base). The containers of one pod share the sandbox's
 //! `/dev/shm`: containerd's CRI mounts the sandbox's shm into every
-//! container, and a restarted container gets the same one (verified with
-//! the project's cluster, see `docs/user-guide.md` "Synced changes and
-//! container restarts"). A new pod has a new, empty one. Docker gives each
-//! container its own.
+//! container, and a restarted container gets the same one. Verified
+//! 2026-12-04 with the project's cluster (scripts/cluster.sh, Kubernetes
+//! v1.33.13, its containerd): a Pod of the run-base image as uid 1002 wrote
+//! `/dev/shm/mark`, `kubectl exec shm-check -- sh -c 'kill 1'`, and the
+//! restarted container (restartCount 1) logged `restarted: /dev/shm/mark
+//! present: written-by-uid-1002`; `/dev/shm` there is a 65536 KiB tmpfs,
+//! mode 1777. A new pod has a new, empty one. Docker (20.10, the private
+//! engine of scripts/docker.sh) gives each container its own 64 MiB shm,
+//! and `docker restart` gives it a fresh one: the same check logged
+//! `first start: no mark` after the restart.
 //!
 //! **What.** Final state, not a log of batches ([`manifest`]): the latest
 //! content of every synced path and the set of deleted paths, so the record
