@@ -110,9 +110,15 @@ mod skaffold_kubectl {
         each("restart: kill 1, then a rebuild and redeploy", &|| {
             common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true)
         });
-        each("restart: a failed liveness probe", &|| {
-            common::restart::synced_changes_survive(common::restart::Restart::LivenessProbe, false)
-        });
+        each(
+            "liveness: a failed probe restarts on the last sync",
+            &|| {
+                common::restart::synced_changes_survive(
+                    common::restart::Restart::LivenessProbe,
+                    false,
+                )
+            },
+        );
         each("basic: skaffold run", &|| basic_run(cluster));
         each("basic: skaffold dev", &basic_dev);
 

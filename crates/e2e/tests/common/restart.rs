@@ -22,27 +22,22 @@ pub enum Restart {
 
 const POD: &str = "filesync-example-node";
 
-/// The node example's Pod with a liveness probe the test can fail. /tmp is
-/// the container's own: a new container passes the probe again.
-const POD_WITH_PROBE: &str = "apiVersion: v1
-kind: Pod
-metadata:
-  name: filesync-example-node
-spec:
-  containers:
-  - name: app
-    image: filesync-example-node
-    env:
-    - name: PORT
-      value: \"8080\"
-    ports:
-    - containerPort: 8080
-    livenessProbe:
-      exec:
-        command: [\"sh\", \"-c\", \"test ! -e /tmp/unhealthy\"]
-      periodSeconds: 1
-      failureThreshold: 1
-";
+/// A liveness probe the test can fail, added to the app container of the
+/// copy's `k8s/pod.yaml` (as the project rewrote it: the image name is
+/// this run's). /tmp is the container's own: a new container passes it.
+fn add_liveness_probe(pod_yaml: &std::path::Path) {
+    let text = std::fs::read_to_string(pod_yaml).unwrap();
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let probe: serde_yaml::Value = serde_yaml::from_str(
+        "exec:\n  command: [sh, -c, test ! -e /tmp/unhealthy]\nperiodSeconds: 1\nfailureThreshold: 1\n",
+    )
+    .unwrap();
+    doc["spec"]["containers"][0]
+        .as_mapping_mut()
+        .expect("spec.containers[0]")
+        .insert("livenessProbe".into(), probe);
+    std::fs::write(pod_yaml, serde_yaml::to_string(&doc).unwrap()).unwrap();
+}
 
 fn node(v: &str) -> String {
     format!("module.exports = \"Hello from Node.js {v}\";\n")
@@ -108,7 +103,7 @@ pub fn synced_changes_survive(how: Restart, then_rebuild: bool) {
     let project = Project::new("node", Mode::Generated, Stack::Base, Deployer::Kubectl)
         .unwrap_or_else(|e| panic!("{e:#}"));
     if matches!(how, Restart::LivenessProbe) {
-        std::fs::write(project.ctx().join("k8s/pod.yaml"), POD_WITH_PROBE).unwrap();
+        add_liveness_probe(&project.ctx().join("k8s/pod.yaml"));
     }
     let dev = SkaffoldDev::dev(project).unwrap_or_else(|e| panic!("{e:#}"));
     if let Err(e) = dev.wait_up("/", FIRST_BUILD, |s, b| {
