@@ -141,6 +141,8 @@ impl App {
                     socket: self.socket().display().to_string(),
                     stop_signal: None,
                     batch_end: Default::default(),
+                    // No restart record: the benchmark measures reloads only.
+                    build_id: None,
                 };
                 let cfg = self
                     .dir

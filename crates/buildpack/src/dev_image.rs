@@ -27,6 +27,9 @@ pub fn runtime_config(plan: &Plan, process_type: &str, settings: &Settings) -> R
         } else {
             BatchEnd::Shim
         },
+        // A fresh id per dev build: a restart record of another build is
+        // not replayed (the runtime's `record` module).
+        build_id: Some(crate::build_id::new()),
     }
 }
 

@@ -5,6 +5,7 @@
 //! `rm` process types for Skaffold's sync on images that lack those tools.
 
 mod app_process;
+mod build_id;
 mod detect;
 mod dev_image;
 mod errors;

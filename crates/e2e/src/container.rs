@@ -24,6 +24,19 @@ pub struct Container {
 impl Container {
     /// Starts `image` with `PORT` set (and `env`), detached.
     pub fn start(image: &Image, env: &[(&str, &str)]) -> anyhow::Result<Container> {
+        Container::start_in_pod(image, env, None)
+    }
+
+    /// Same, with `/dev/shm` bound to `shm` when given: what containerd's
+    /// CRI does for the containers of one pod (the sandbox's shm, shared by
+    /// them and kept across their restarts). A container started again on
+    /// the same `shm` is a container restart in the same pod: a new root
+    /// file system from the image, the same `/dev/shm`.
+    pub fn start_in_pod(
+        image: &Image,
+        env: &[(&str, &str)],
+        shm: Option<&Path>,
+    ) -> anyhow::Result<Container> {
         let dir = tempfile::Builder::new().prefix("filesync-ctr-").tempdir()?;
         let bundle = image.unpack(dir.path())?;
         let port = crate::http::free_port();
@@ -34,6 +47,16 @@ impl Container {
             ns.retain(|n| n["type"] != "network");
         }
         config["process"]["terminal"] = Value::Bool(false);
+        if let Some(shm) = shm {
+            let mounts = config["mounts"].as_array_mut().context("mounts")?;
+            mounts.retain(|m| m["destination"] != "/dev/shm");
+            mounts.push(serde_json::json!({
+                "destination": "/dev/shm",
+                "type": "bind",
+                "source": shm,
+                "options": ["rbind", "rw", "nosuid", "nodev"],
+            }));
+        }
         let envs = config["process"]["env"]
             .as_array_mut()
             .context("process.env")?;

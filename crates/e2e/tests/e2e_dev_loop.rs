@@ -47,6 +47,101 @@ mod dev_loop {
         rules: Vec<filesync_rules::SyncRule>,
     }
 
+    /// A pod's `/dev/shm`: a directory every container of the "pod" gets
+    /// as its `/dev/shm`, writable by any user like a tmpfs.
+    fn pod_shm() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("filesync-shm-")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        dir
+    }
+
+    /// Builds the context `ctx` in dev mode with the `node` test buildpack.
+    fn build_node(ctx: &Path) -> filesync_e2e::image::Image {
+        let spec = BuildSpec::new(ctx).devmode().provider(provider("node"));
+        let out = Harness::get().build(&spec).unwrap();
+        out.image
+            .unwrap_or_else(|| panic!("build failed:\n{}", out.log))
+    }
+
+    /// Starts `image` in the pod of `shm` and returns the container with
+    /// the body of the first page it serves.
+    fn serve_in_pod(image: &filesync_e2e::image::Image, shm: &Path) -> (Container, String) {
+        let c = Container::start_in_pod(image, &[], Some(shm)).unwrap();
+        let body = std::cell::RefCell::new(String::new());
+        let first = wait_for(c.port, PAGE, Duration::from_secs(120), |s, b| {
+            *body.borrow_mut() = b.to_string();
+            s == 200
+        });
+        if let Err(e) = first {
+            panic!("never served: {e:?}\n{}", c.logs());
+        }
+        (c, body.into_inner())
+    }
+
+    /// Issue 23: the restart record under runc. A "pod" is a shared
+    /// `/dev/shm` (as containerd's CRI gives the containers of a pod); a
+    /// container restart is a new container from the same image on it.
+    #[test]
+    fn a_restarted_container_starts_on_the_last_sync_and_a_new_build_does_not() {
+        let shm = pod_shm();
+        let ctx = context("node");
+        let image = build_node(ctx.path());
+        let rules = rules_of(&image.labels().unwrap());
+        let (c, first) = serve_in_pod(&image, shm.path());
+        assert!(first.contains("Node.js v1"), "{first}");
+        let app = DevLoop { ctx, c, rules };
+        app.write(
+            "lib/message.js",
+            "module.exports = \"Hello from Node.js v2\";\n",
+        );
+        assert!(matches!(
+            app.sync(&["lib/message.js"], &[]),
+            Decision::Synced(_)
+        ));
+        let v2 = wait_for(app.c.port, PAGE, Duration::from_secs(60), |s, b| {
+            s == 200 && b.contains("Node.js v2")
+        });
+        assert!(v2.is_ok(), "{v2:?}\n{}", app.c.logs());
+        app.deletion_disappears("public/about.html", "/static/about.html", DELETE_WITHIN);
+
+        // PID 1 gone, a new container of the same image in the same pod:
+        // its first answer is already the synced version.
+        let DevLoop { ctx, c, rules } = app;
+        drop(c);
+        let (c, first) = serve_in_pod(&image, shm.path());
+        assert!(first.contains("Node.js v2"), "{first}\n{}", c.logs());
+        let about = filesync_e2e::http::get(c.port, "/static/about.html").unwrap();
+        assert_eq!(about.0, 404, "the synced deletion is replayed too");
+        let logs = c.logs();
+        assert!(
+            logs.contains("[filesync] restored 1 file(s) and 1 deletion(s) synced before this container restarted"),
+            "{logs}"
+        );
+
+        // A rebuild (v3 in the sources, never synced): the new build starts
+        // on its own files, the old build's record (v2) is discarded.
+        let app = DevLoop { ctx, c, rules };
+        app.write(
+            "lib/message.js",
+            "module.exports = \"Hello from Node.js v3\";\n",
+        );
+        let DevLoop { ctx, c, .. } = app;
+        drop(c);
+        let rebuilt = build_node(ctx.path());
+        let (c, first) = serve_in_pod(&rebuilt, shm.path());
+        assert!(first.contains("Node.js v3"), "{first}\n{}", c.logs());
+        let logs = c.logs();
+        assert!(
+            logs.contains("discarded 1 restart record(s) of another build")
+                && !logs.contains("restored"),
+            "{logs}"
+        );
+    }
+
     impl DevLoop {
         /// Builds `example` in dev mode with the `provider_name` test
         /// buildpack (plus what `extra` adds for this app) and runs it until

@@ -106,6 +106,19 @@ mod skaffold_kubectl {
             let restarts = common::edit_and_delete_in_one_save(Deployer::Kubectl);
             assert_eq!(restarts, 1, "exactly one restart for the save");
         });
+        // Issue 23: synced changes survive a container restart in the pod.
+        each("restart: kill 1, then a rebuild and redeploy", &|| {
+            common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true)
+        });
+        each(
+            "liveness: a failed probe restarts on the last sync",
+            &|| {
+                common::restart::synced_changes_survive(
+                    common::restart::Restart::LivenessProbe,
+                    false,
+                )
+            },
+        );
         each("basic: skaffold run", &|| basic_run(cluster));
         each("basic: skaffold dev", &basic_dev);
 

@@ -37,6 +37,12 @@ pub struct RuntimeConfig {
     /// container hook.
     #[serde(default)]
     pub batch_end: BatchEnd,
+    /// A value new at every build of the image (dev builds only): a
+    /// restart record ([`crate::record`]) is replayed only into a container
+    /// of the build that wrote it. `None` (images built before it): no
+    /// record is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
 }
 
 /// What tells the supervisor that a Skaffold sync batch is complete.

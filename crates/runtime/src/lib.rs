@@ -8,6 +8,7 @@ pub mod errors;
 pub mod launch_env;
 pub mod metadata;
 pub mod protocol;
+pub mod record;
 pub mod rm_shim;
 pub mod supervisor;
 pub mod tar_shim;

@@ -99,11 +99,11 @@ fn is_root(operand: &Path) -> bool {
 }
 
 /// Every check for one operand, in GNU rm's order.
-fn check(operand: &OsStr) -> Option<Refusal> {
+pub(crate) fn check(operand: &OsStr) -> Option<Refusal> {
     refusal(operand).or_else(|| is_root(Path::new(operand)).then_some(Refusal::Root))
 }
 
-fn remove(path: &Path) -> std::io::Result<()> {
+pub(crate) fn remove(path: &Path) -> std::io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
@@ -150,6 +150,7 @@ pub fn run(args: &[OsString]) -> i32 {
         }
     }
     if status == 0 {
+        crate::record::keep_rm(crate::record::Settings::from_env().as_ref(), paths);
         session.end(paths.len(), "rm");
         crate::log!("rm: {} path(s) removed", paths.len());
     }

@@ -319,8 +319,13 @@ pub fn run(args: &[OsString]) -> i32 {
     }
     let session = Session::begin();
     let start = std::time::Instant::now();
-    match extract(std::io::stdin().lock(), Path::new("/")) {
+    let record = crate::record::Settings::from_env();
+    let mut tee = crate::record::Tee::new(std::io::stdin().lock(), record.as_ref());
+    match extract(&mut tee, Path::new("/")) {
         Ok(n) => {
+            // Kept before the supervisor hears of the batch: once the app
+            // serves it, a container restart replays it.
+            crate::record::keep_tar(record.as_ref(), tee);
             session.end(n, "tar");
             crate::log!(
                 "tar: {n} file(s) in place in {} ms",

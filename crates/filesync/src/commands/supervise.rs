@@ -62,6 +62,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.stop_signal.as_deref(),
         std::env::var(STOP_SIGNAL_ENV).ok().as_deref(),
     );
+    // Before the app starts: a restarted container of this build gets the
+    // last synced files back (issue 23).
+    if let Some(record) = filesync_runtime::record::Settings::for_config(&config) {
+        filesync_runtime::record::restore(&record, std::path::Path::new("/"));
+    }
     let code = supervisor::run(supervisor::Options {
         argv,
         env,
