@@ -30,8 +30,10 @@ mod test_support {
 }
 
 use errors::BuildpackError;
+use filesync_contract::config::{BatchEnd, RuntimeConfig, SOCKET};
+use filesync_contract::label::{LabelMetadata, LABEL};
+use filesync_contract::processes::{self, subcommand};
 use filesync_rules::{plan_for_app, Overrides};
-use filesync_runtime::config::{BatchEnd, LabelMetadata, RuntimeConfig, LABEL};
 use launch_toml::{BomEntry, Label, LaunchToml, Process};
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
@@ -106,7 +108,7 @@ impl Buildpack for FilesyncBuildpack {
             plan: plan.clone(),
             process_type,
             debounce_ms: settings.debounce_ms,
-            socket: "/tmp/filesync.sock".to_string(),
+            socket: SOCKET.to_string(),
             stop_signal: settings.stop_signal.clone(),
             batch_end: if settings.sync_hook {
                 BatchEnd::Hook
@@ -141,10 +143,10 @@ impl Buildpack for FilesyncBuildpack {
                 value: serde_json::to_string(&label).expect("label JSON"),
             }],
             processes: vec![
-                process("filesync", "supervise", true),
-                process("tar", "tar", false),
-                process("rm", "rm", false),
-                process(settings::SYNC_DONE_PROCESS, "sync-done", false),
+                process(processes::SUPERVISOR, subcommand::SUPERVISE, true),
+                process(processes::TAR, subcommand::TAR, false),
+                process(processes::RM, subcommand::RM, false),
+                process(processes::SYNC_DONE, subcommand::SYNC_DONE, false),
             ],
             bom: vec![BomEntry::devmode(&plan.rules)],
         };

@@ -121,7 +121,7 @@ fn setting(e: &SettingError) -> Message {
             "is not a stop signal",
             format!(
                 "a signal name, one of {} (with or without SIG)",
-                filesync_runtime::config::STOP_SIGNALS.join(", ")
+                filesync_contract::config::STOP_SIGNALS.join(", ")
             ),
         ),
     };

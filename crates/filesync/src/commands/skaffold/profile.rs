@@ -13,15 +13,16 @@
 
 use super::artifacts::Artifact;
 use anyhow::Context;
+use filesync_contract::processes::SYNC_DONE as SYNC_DONE_PROCESS;
+use filesync_contract::variables::SYNC_HOOK;
 use filesync_rules::{Overrides, SyncRule};
-use filesync_runtime::config::{SYNC_DONE_PROCESS, SYNC_HOOK_ENV as SYNC_HOOK};
 use serde::Serialize;
 
 /// Name of the generated profile.
 pub const PROFILE_NAME: &str = "filesync";
 /// Build-env variable that makes the buildpack participate (as
 /// `GOOGLE_DEVMODE`, which `skaffold dev` sets only for auto sync, does).
-pub const TRIGGER: &str = "BP_FILESYNC_ENABLED";
+pub use filesync_contract::variables::ENABLED as TRIGGER;
 /// First and last line of the generated block (after indentation).
 pub const BEGIN_MARK: &str =
     "# >>> filesync skaffold: generated, do not edit; regenerate with `filesync skaffold --write`";
