@@ -781,9 +781,7 @@ fn rewrite_skaffold_yaml(
     };
     std::fs::write(&path, serde_yaml::to_string(&doc)?)?;
     if regenerate {
-        let filesync = crate::lifecycle::Harness::get()
-            .buildpack_dir()
-            .join("bin/filesync");
+        let filesync = crate::tools::filesync_bin();
         crate::tools::run(
             Command::new(filesync)
                 .arg("skaffold")
