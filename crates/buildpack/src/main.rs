@@ -33,6 +33,7 @@ use errors::BuildpackError;
 use filesync_contract::config::{BatchEnd, RuntimeConfig, SOCKET};
 use filesync_contract::label::{LabelMetadata, LABEL};
 use filesync_contract::processes::{self, subcommand};
+use filesync_contract::settings::overrides as read_overrides;
 use filesync_rules::{plan_for_app, Overrides};
 use launch_toml::{BomEntry, Label, LaunchToml, Process};
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
@@ -66,7 +67,7 @@ impl Buildpack for FilesyncBuildpack {
             }
         }
         // Bad overrides pass here too; build reports them.
-        let overrides = Overrides::from_env(platform_lookup(env)).ok();
+        let overrides = read_overrides(platform_lookup(env)).ok();
         let family = overrides.as_ref().and_then(|o| o.family);
         let sync_plan = overrides.as_ref().and_then(|o| {
             plan_for_app(&context.app_dir, &context.app_dir.display().to_string(), o).ok()
@@ -79,7 +80,7 @@ impl Buildpack for FilesyncBuildpack {
         let env = context.platform.env();
         // Reached with an invalid trigger value too (see detect): fail here.
         trigger::dev_build(platform_lookup(env))?;
-        let overrides = Overrides::from_env(platform_lookup(env)).map_err(BuildpackError::from)?;
+        let overrides = read_overrides(platform_lookup(env)).map_err(BuildpackError::from)?;
         let settings = settings::Settings::from_env(platform_lookup(env))?;
         let process_type = app_process(&context, settings.process.as_deref())?;
         let plan = sync_plan(&context, &overrides)?;

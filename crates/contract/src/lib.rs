@@ -25,5 +25,7 @@
 
 pub mod config;
 pub mod label;
+pub mod paketo;
 pub mod processes;
+pub mod settings;
 pub mod variables;

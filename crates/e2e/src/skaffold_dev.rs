@@ -717,7 +717,7 @@ fn rewrite_skaffold_yaml(
                 .entry("env".into())
                 .or_insert_with(|| Value::Sequence(Vec::new()));
             if let Some(list) = env.as_sequence_mut() {
-                for setting in filesync_rules::family::dev_build_env(family) {
+                for setting in filesync_contract::paketo::dev_build_env(family) {
                     list.push((*setting).into());
                 }
             }

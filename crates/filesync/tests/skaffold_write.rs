@@ -353,7 +353,7 @@ fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_buil
     };
     let expect = |extra: &str| {
         let lookup = |k: &str| (k == "BP_FILESYNC_EXTRA_RULES").then(|| extra.to_string());
-        let overrides = filesync_rules::Overrides::from_env(lookup).unwrap();
+        let overrides = filesync_contract::settings::overrides(lookup).unwrap();
         filesync_rules::plan_for_app(&app, "/workspace", &overrides)
             .unwrap()
             .rules

@@ -8,7 +8,8 @@ use crate::layers::maven::{MavenLayerError, MavenStep};
 use crate::settings::{self, Expected, SettingError};
 use crate::sources::SourcesError;
 use crate::trigger;
-use filesync_rules::{overrides, ConfigError, Family};
+use filesync_contract::variables as overrides;
+use filesync_rules::{ConfigError, Family};
 
 /// Where every setting is given: the CNB platform env, from these.
 const BUILD_ENV: &str = "Change it where the build environment comes from: `pack build --env \
@@ -205,7 +206,7 @@ fn sources(e: &SourcesError) -> Message {
     match e {
         SourcesError::Removed { family } => {
             let name = display(*family);
-            let keep = filesync_rules::family::keep_sources_env(*family)
+            let keep = filesync_contract::paketo::keep_sources_env(*family)
                 .unwrap_or("BP_KEEP_FILES=* (go-build) or BP_INCLUDE_FILES=* (libbs)");
             Message::new(
                 format!("The {name} app's sources are gone"),

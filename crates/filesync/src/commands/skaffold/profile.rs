@@ -15,7 +15,7 @@ use super::artifacts::Artifact;
 use anyhow::Context;
 use filesync_contract::processes::SYNC_DONE as SYNC_DONE_PROCESS;
 use filesync_contract::variables::SYNC_HOOK;
-use filesync_rules::{Overrides, SyncRule};
+use filesync_rules::SyncRule;
 use serde::Serialize;
 
 /// Name of the generated profile.
@@ -110,9 +110,10 @@ fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync
             .env_var(k)
             .or_else(|| project.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
     };
-    let overrides = Overrides::from_env(lookup)
+    let overrides = filesync_contract::settings::overrides(lookup)
         .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
     filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
+        .map_err(filesync_contract::settings::no_family)
         .with_context(|| format!("artifact {}: computing sync rules", artifact.image))
 }
 
@@ -150,7 +151,7 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
         if sync_hook && artifact.env_var(SYNC_HOOK).is_none() {
             env.push(format!("{SYNC_HOOK}=true"));
         }
-        for setting in filesync_rules::family::dev_build_env(plan.family) {
+        for setting in filesync_contract::paketo::dev_build_env(plan.family) {
             let name = setting.split('=').next().unwrap_or(setting);
             if artifact.env_var(name).is_none() {
                 env.push(setting.to_string());
