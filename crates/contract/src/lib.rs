@@ -19,6 +19,11 @@
 //!  the build env and the after-sync hook from the same names.
 //! ```
 //!
+//! Modules: [`variables`] (every variable name), [`settings`] (the rule
+//! engine's overrides read from them), [`config`] (the recorded runtime
+//! config, the socket, stop signals), [`label`], [`processes`], and
+//! [`paketo`] (Paketo's own settings a dev build sets).
+//!
 //! Data flows one way: the rule engine knows nothing of this crate; this
 //! crate knows the rule engine's types (the plan it records) and nothing
 //! of the buildpack, the runtime or the CLI.
