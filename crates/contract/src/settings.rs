@@ -33,6 +33,15 @@ pub fn overrides(lookup: impl Fn(&str) -> Option<String>) -> Result<Overrides, C
     }
     let command = get(REBUILD_COMMAND).map(|v| command(&v)).transpose()?;
     o.action = match (get(ACTION), command) {
+        (Some(v), Some(_)) if matches!(v.trim(), "none" | "restart") => {
+            return Err(err(
+                ACTION,
+                format!(
+                "{:?} conflicts with {REBUILD_COMMAND}, which means a rebuild; unset one of them",
+                v.trim()
+            ),
+            ))
+        }
         (Some(v), command) => Some(action(v.trim(), command)?),
         (None, Some(command)) => Some(ReloadAction::Rebuild { command }),
         (None, None) => None,
@@ -134,6 +143,11 @@ mod tests {
         assert_eq!(e.variable, RULES);
         let e = overrides(env(&[(REBUILD_COMMAND, "make 'app")])).unwrap_err();
         assert_eq!(e.variable, REBUILD_COMMAND);
+        let e = overrides(env(&[(ACTION, "restart"), (REBUILD_COMMAND, "make")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "BP_FILESYNC_ACTION: \"restart\" conflicts with BP_FILESYNC_REBUILD_COMMAND, which means a rebuild; unset one of them"
+        );
     }
 
     #[test]

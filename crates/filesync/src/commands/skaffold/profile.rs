@@ -103,13 +103,11 @@ struct ContainerHook {
 /// with `artifact`'s build env and its project.toml (either may carry
 /// `BP_FILESYNC_*` overrides).
 fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync_rules::Plan> {
-    // pack lets the artifact's env override project.toml's.
-    let project = super::project_descriptor::build_env(&artifact.context_dir)?;
-    let lookup = |k: &str| {
-        artifact
-            .env_var(k)
-            .or_else(|| project.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-    };
+    let project = super::project_descriptor::build_env(
+        &artifact.context_dir,
+        artifact.project_descriptor.as_deref(),
+    )?;
+    let lookup = |k: &str| super::project_descriptor::merged(&project, artifact.env_var(k), k);
     let overrides = filesync_contract::settings::overrides(lookup)
         .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
     filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
