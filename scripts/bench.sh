@@ -11,8 +11,8 @@ if ! command -v watchexec >/dev/null; then
 fi
 echo "==> building the release runtime (as packaged: static, no registry client)"
 CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
-  cargo build --release -q --target x86_64-unknown-linux-gnu -p filesync --no-default-features
+  cargo build --release -q --target x86_64-unknown-linux-gnu -p filesync-runtime --bin filesync-runtime
 cargo build --release -q -p filesync-bench
 TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-"$TARGET_DIR/release/filesync-bench" --filesync "$TARGET_DIR/x86_64-unknown-linux-gnu/release/filesync" \
+"$TARGET_DIR/release/filesync-bench" --filesync "$TARGET_DIR/x86_64-unknown-linux-gnu/release/filesync-runtime" \
   --watchexec "$(command -v watchexec)" "$@"

@@ -2,7 +2,10 @@
 # Assembles the skaffold-filesync buildpack directory:
 #   OUTDIR/skaffold-filesync/{buildpack.toml, bin/detect, bin/build, bin/filesync}
 # bin/detect and bin/build are the libcnb buildpack binary (it dispatches on
-# argv[0]); bin/filesync is the runtime the buildpack installs in the image.
+# argv[0]); bin/filesync is the in-image runtime the buildpack installs in
+# the image (the `filesync-runtime` binary of crates/runtime, under the name
+# the image's process types run; the developer's `filesync` CLI is another
+# binary, crates/filesync, not packaged).
 # scripts/release.sh packages this directory with `pack buildpack package`
 # into the released .cnb; pack also takes the directory itself as a
 # `--buildpack` or a builder.toml `uri`.
@@ -39,12 +42,11 @@ export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-s
 
 echo "==> cargo build --release --target $TRIPLE (static: crt-static)"
 cargo build --release -q --target "$TRIPLE" -p skaffold-filesync-buildpack
-# The runtime in the image needs no registry client (that is for `inspect`).
-cargo build --release -q --target "$TRIPLE" -p filesync --no-default-features
+cargo build --release -q --target "$TRIPLE" -p filesync-runtime --bin filesync-runtime
 
 # A static executable has no program interpreter (PT_INTERP): nothing for
 # the run image's dynamic loader to resolve, whatever libc it has.
-for b in "$REL/skaffold-filesync-buildpack" "$REL/filesync"; do
+for b in "$REL/skaffold-filesync-buildpack" "$REL/filesync-runtime"; do
   if readelf -lW "$b" | grep -q 'INTERP'; then
     echo "package-buildpack: $b is dynamically linked (it has a program interpreter):" >&2
     readelf -lW "$b" | grep -A1 INTERP >&2 || true
@@ -60,7 +62,7 @@ mkdir -p "$dir/bin"
 cp crates/buildpack/buildpack.toml "$dir/"
 cp "$REL/skaffold-filesync-buildpack" "$dir/bin/build"
 ln -sf build "$dir/bin/detect"
-cp "$REL/filesync" "$dir/bin/filesync"
+cp "$REL/filesync-runtime" "$dir/bin/filesync"
 echo "==> assembled $dir"
 printf '    %-28s %s bytes\n' "bin/build (buildpack)" "$(stat -c %s "$dir/bin/build")" \
   "bin/filesync (runtime)" "$(stat -c %s "$dir/bin/filesync")"

@@ -5,8 +5,9 @@
 #                                            (an OCI image layout archive; pack
 #                                            takes it as `--buildpack FILE` and
 #                                            as a builder.toml `uri`)
-#   OUTDIR/filesync-VERSION-x86_64-linux     the static runtime/CLI binary (the one
-#                                            in the buildpack)
+#   OUTDIR/filesync-VERSION-x86_64-linux     the static in-image runtime binary (the
+#                                            one in the buildpack, filesync-runtime;
+#                                            the CLI installs with cargo install)
 #   OUTDIR/SHA256SUMS                        sha256sum format, for `sha256sum -c`
 #   OUTDIR/buildpack/skaffold-filesync/      the directory that was packaged (not
 #                                            a release asset)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The process-level suites under CPU load: runs the runtime's supervisor,
-# shim and fault/load suites (crates/filesync/tests/{runtime_supervisor,
+# shim and fault/load suites (crates/runtime/tests/{runtime_supervisor,
 # runtime_shims,fault_load}.rs) several times in a row while every core is
 # kept busy by `sha256sum /dev/zero` processes this script starts (bounded
 # by `timeout`) and stops by pid, then prints the tally of suite runs:
@@ -17,7 +17,7 @@ suites=(runtime_supervisor runtime_shims fault_load)
 logs="$(mktemp -d "${TMPDIR:-/tmp}/filesync-stress.XXXXXX")"
 
 echo "==> building the suites (before the load starts)"
-cargo test -p filesync "${suites[@]/#/--test=}" --no-run 2>&1 | tail -n 1
+cargo test -p filesync-runtime "${suites[@]/#/--test=}" --no-run 2>&1 | tail -n 1
 
 pids=()
 stop_busy() {
@@ -47,7 +47,7 @@ for round in $(seq "$rounds"); do
     # As scripts/fault-load.sh runs it: one test at a time.
     [ "$suite" = fault_load ] && args=(--test-threads=1)
     start=$(date +%s)
-    if cargo test -p filesync --test "$suite" -- "${args[@]}" >"$log" 2>&1; then
+    if cargo test -p filesync-runtime --test "$suite" -- "${args[@]}" >"$log" 2>&1; then
       passed=$((passed + 1))
       verdict=ok
     else

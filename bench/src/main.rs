@@ -37,7 +37,7 @@ fn parse_args() -> anyhow::Result<Args> {
         runs: 30,
         idle_seconds: 60,
         out: PathBuf::from("BENCHMARKS.md"),
-        filesync: PathBuf::from("target/x86_64-unknown-linux-gnu/release/filesync"),
+        filesync: PathBuf::from("target/x86_64-unknown-linux-gnu/release/filesync-runtime"),
         watchexec: PathBuf::from(".work/tools/bin/watchexec"),
     };
     let mut it = std::env::args().skip(1);

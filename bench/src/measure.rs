@@ -134,7 +134,7 @@ impl App {
                     self.dir.to_str().unwrap(),
                     &Default::default(),
                 )?;
-                let config = filesync_runtime::config::RuntimeConfig {
+                let config = filesync_contract::config::RuntimeConfig {
                     plan,
                     process_type: "web".into(),
                     debounce_ms: 50,
@@ -179,7 +179,7 @@ impl App {
             .current_dir(&self.dir)
             .env("PORT", port.to_string())
             .env("STARTS_LOG", self.dir.join("../").join(self.starts_name()))
-            .env("FILESYNC_SOCKET", self.socket())
+            .env(filesync_contract::config::SOCKET_ENV, self.socket())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -206,7 +206,7 @@ impl App {
         };
         let mut child = cmd
             .args(["xmf", "-", "-C", "/", "--no-same-owner"])
-            .env("FILESYNC_SOCKET", self.socket())
+            .env(filesync_contract::config::SOCKET_ENV, self.socket())
             .stdin(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;

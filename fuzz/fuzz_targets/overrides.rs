@@ -3,8 +3,8 @@
 #![no_main]
 
 use filesync_rules::doublestar::validate;
-use filesync_rules::overrides::VARIABLES;
-use filesync_rules::Overrides;
+use filesync_contract::settings::overrides;
+use filesync_contract::variables::OVERRIDES as VARIABLES;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|values: Vec<(u8, &str)>| {
@@ -14,7 +14,7 @@ fuzz_target!(|values: Vec<(u8, &str)>| {
             .find(|(i, _)| VARIABLES[*i as usize % VARIABLES.len()] == name)
             .map(|(_, v)| v.to_string())
     };
-    match Overrides::from_env(lookup) {
+    match overrides(lookup) {
         Ok(o) => {
             for r in o.replace.iter().flatten().chain(&o.extra) {
                 assert!(validate(&r.src).is_ok(), "accepted invalid {:?}", r.src);

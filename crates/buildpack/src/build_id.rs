@@ -26,6 +26,6 @@ mod tests {
         let (a, b) = (super::new(), super::new());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
-        assert!(filesync_runtime::record::valid_identity(&a), "{a}");
+        assert!(filesync_contract::config::valid_build_id(&a), "{a}");
     }
 }

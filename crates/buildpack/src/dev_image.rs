@@ -6,13 +6,12 @@
 
 use crate::errors::{self, BuildpackError};
 use crate::launch_toml::{BomEntry, Label, LaunchToml, Process};
-use crate::settings::{self, Settings};
+use crate::settings::Settings;
+use filesync_contract::config::{BatchEnd, RuntimeConfig, SOCKET};
+use filesync_contract::label::{LabelMetadata, LABEL};
+use filesync_contract::processes::{self, subcommand};
 use filesync_rules::Plan;
-use filesync_runtime::config::{BatchEnd, LabelMetadata, RuntimeConfig, LABEL};
 use std::path::Path;
-
-/// The supervisor's control socket in the container.
-const SOCKET: &str = "/tmp/filesync.sock";
 
 /// The runtime config for `plan`, wrapping `process_type`.
 pub fn runtime_config(plan: &Plan, process_type: &str, settings: &Settings) -> RuntimeConfig {
@@ -56,10 +55,10 @@ pub fn launch_toml(binary: &Path, plan: &Plan, process_type: &str) -> LaunchToml
             value: serde_json::to_string(&label).expect("label JSON"),
         }],
         processes: vec![
-            process("filesync", "supervise", true),
-            process("tar", "tar", false),
-            process("rm", "rm", false),
-            process(settings::SYNC_DONE_PROCESS, "sync-done", false),
+            process(processes::SUPERVISOR, subcommand::SUPERVISE, true),
+            process(processes::TAR, subcommand::TAR, false),
+            process(processes::RM, subcommand::RM, false),
+            process(processes::SYNC_DONE, subcommand::SYNC_DONE, false),
         ],
         bom: vec![BomEntry::devmode(&plan.rules)],
     }
@@ -106,7 +105,7 @@ mod tests {
                 ("filesync", "supervise", true),
                 ("tar", "tar", false),
                 ("rm", "rm", false),
-                (settings::SYNC_DONE_PROCESS, "sync-done", false),
+                (processes::SYNC_DONE, "sync-done", false),
             ]
         );
         assert!(launch

@@ -35,7 +35,8 @@ mod test_support {
 }
 
 use errors::BuildpackError;
-use filesync_rules::{plan_for_app, Overrides};
+use filesync_contract::settings::overrides as read_overrides;
+use filesync_rules::plan_for_app;
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb::generic::{GenericMetadata, GenericPlatform};
@@ -67,7 +68,7 @@ impl Buildpack for FilesyncBuildpack {
             }
         }
         // Bad overrides pass here too; build reports them.
-        let overrides = Overrides::from_env(platform_lookup(env)).ok();
+        let overrides = read_overrides(platform_lookup(env)).ok();
         let family = overrides.as_ref().and_then(|o| o.family);
         let app_plan = overrides.as_ref().and_then(|o| {
             plan_for_app(&context.app_dir, &context.app_dir.display().to_string(), o).ok()
@@ -80,7 +81,7 @@ impl Buildpack for FilesyncBuildpack {
         let env = context.platform.env();
         // Reached with an invalid trigger value too (see detect): fail here.
         trigger::dev_build(platform_lookup(env))?;
-        let overrides = Overrides::from_env(platform_lookup(env)).map_err(BuildpackError::from)?;
+        let overrides = read_overrides(platform_lookup(env)).map_err(BuildpackError::from)?;
         let settings = settings::Settings::from_env(platform_lookup(env))?;
         let process_type = app_process::for_build(&context, settings.process.as_deref())?;
         let plan = sync_plan::for_build(&context, &overrides)?;

@@ -3,12 +3,10 @@
 //! Values are trimmed; an empty one (or one of only whitespace) counts as
 //! unset, as for every variable the buildpack reads.
 
-pub const PROCESS: &str = "BP_FILESYNC_PROCESS";
-pub const DEBOUNCE_MS: &str = "BP_FILESYNC_DEBOUNCE_MS";
-pub const STOP_SIGNAL: &str = "BP_FILESYNC_STOP_SIGNAL";
-pub use filesync_runtime::config::{SYNC_DONE_PROCESS, SYNC_HOOK_ENV as SYNC_HOOK};
+pub use filesync_contract::config::DEFAULT_DEBOUNCE_MS;
+pub use filesync_contract::processes::OWN as OWN_PROCESSES;
+pub use filesync_contract::variables::{DEBOUNCE_MS, PROCESS, STOP_SIGNAL, SYNC_HOOK};
 
-pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 pub const MAX_DEBOUNCE_MS: u64 = 10_000;
 
 /// A build-env variable whose value cannot be used: data only, rendered
@@ -54,7 +52,7 @@ pub struct Settings {
     /// The signal that stops the app on a restart (canonical name, e.g.
     /// `QUIT`); `None`: TERM.
     pub stop_signal: Option<String>,
-    /// Skaffold runs [`SYNC_DONE_PROCESS`] as an after-sync hook: a sync's
+    /// Skaffold runs [`filesync_contract::processes::SYNC_DONE`] as an after-sync hook: a sync's
     /// `tar` and `rm` wait for it and the app reloads once per save.
     pub sync_hook: bool,
 }
@@ -81,7 +79,7 @@ impl Settings {
         let stop_signal = match get(STOP_SIGNAL) {
             None => None,
             Some(v) => Some(
-                filesync_runtime::config::parse_stop_signal(&v)
+                filesync_contract::config::parse_stop_signal(&v)
                     .map_err(|_| SettingError::new(STOP_SIGNAL, v.clone(), Expected::StopSignal))?
                     .to_string(),
             ),
@@ -98,9 +96,6 @@ impl Settings {
         })
     }
 }
-
-/// The process types of ours, which `BP_FILESYNC_PROCESS` cannot name.
-pub const OWN_PROCESSES: [&str; 4] = ["filesync", "tar", "rm", SYNC_DONE_PROCESS];
 
 /// Process types as the CNB spec allows them.
 fn valid_process_type(t: &str) -> bool {
@@ -153,7 +148,7 @@ mod tests {
             (PROCESS, "tar"),
             (STOP_SIGNAL, "SIGFOO"),
             (SYNC_HOOK, "yes"),
-            (PROCESS, SYNC_DONE_PROCESS),
+            (PROCESS, filesync_contract::processes::SYNC_DONE),
         ] {
             let e = Settings::from_env(env(&[(k, v)])).unwrap_err();
             assert_eq!((e.variable, e.value.as_str()), (k, v));

@@ -8,8 +8,7 @@
 
 use crate::settings::{Expected, SettingError};
 
-pub const GOOGLE_DEVMODE: &str = "GOOGLE_DEVMODE";
-pub const ENABLED: &str = "BP_FILESYNC_ENABLED";
+pub use filesync_contract::variables::{ENABLED, GOOGLE_DEVMODE};
 
 /// Go `strconv.ParseBool`: `1 t T TRUE true True` / `0 f F FALSE false False`.
 pub fn parse_go_bool(value: &str) -> Option<bool> {

@@ -55,22 +55,32 @@ pub fn script(name: &str, args: &[&str]) -> anyhow::Result<Output> {
     run(Command::new(repo_root().join("scripts").join(name)).args(args))
 }
 
-/// The `filesync` binary of this workspace, built (debug profile, same
+/// The `filesync` CLI of this workspace, built (debug profile, same
 /// target dir as the running test) if it is not there yet.
 pub fn filesync_bin() -> PathBuf {
+    workspace_bin("filesync", "filesync")
+}
+
+/// The in-image runtime binary (`filesync-runtime`: supervise, the shims,
+/// sync-done), built like [`filesync_bin`].
+pub fn runtime_bin() -> PathBuf {
+    workspace_bin("filesync-runtime", "filesync-runtime")
+}
+
+fn workspace_bin(package: &str, name: &str) -> PathBuf {
     // Test executables live in <target>/<triple>/debug/deps/.
     let exe = std::env::current_exe().expect("current exe");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("target profile dir");
-    let bin = profile_dir.join("filesync");
+    let bin = profile_dir.join(name);
     if !bin.is_file() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         run(Command::new(cargo)
-            .args(["build", "-q", "-p", "filesync"])
+            .args(["build", "-q", "-p", package, "--bin", name])
             .current_dir(repo_root()))
-        .expect("building filesync");
+        .unwrap_or_else(|e| panic!("building {name}: {e}"));
     }
     assert!(bin.is_file(), "{} not found after building", bin.display());
     bin

@@ -331,7 +331,7 @@ fn java_production_build_is_paketos_alone() {
 #[test]
 fn java_dev_image_carries_maven_and_its_repository_once() {
     let mut spec = java(BuildSpec::new(JAVA_APP).devmode());
-    for setting in filesync_rules::family::dev_build_env(filesync_rules::Family::Java) {
+    for setting in filesync_contract::paketo::dev_build_env(filesync_rules::Family::Java) {
         let (k, v) = setting.split_once('=').unwrap();
         spec = spec.env(k, v);
     }
@@ -396,7 +396,7 @@ fn java_dev_image_carries_maven_and_its_repository_once() {
 #[test]
 fn spring_boot_dev_image_loads_its_classes_from_the_rebuild_output() {
     let mut spec = java(BuildSpec::new("examples/java-spring-boot").devmode());
-    for setting in filesync_rules::family::dev_build_env(filesync_rules::Family::Java) {
+    for setting in filesync_contract::paketo::dev_build_env(filesync_rules::Family::Java) {
         let (k, v) = setting.split_once('=').unwrap();
         spec = spec.env(k, v);
     }

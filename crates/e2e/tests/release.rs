@@ -208,12 +208,12 @@ fn release_published_buildpack_builds_with_pack() {
         "the published buildpack differs from the builder's (the released .cnb):\n{log}"
     );
     let labels = json(&inspect.expect("pack build succeeded").unwrap().stdout);
-    let ours = labels[filesync_runtime::config::LABEL]
+    let ours = labels[filesync_contract::label::LABEL]
         .as_str()
         .unwrap_or_else(|| {
             panic!(
                 "the image lacks {}: {labels}",
-                filesync_runtime::config::LABEL
+                filesync_contract::label::LABEL
             )
         });
     let ours: Value = serde_json::from_str(ours).unwrap();

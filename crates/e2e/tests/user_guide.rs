@@ -379,7 +379,8 @@ fn every_block_says_how_it_is_checked() {
     }
 
     // Every option of `filesync supervise`.
-    let help = run(Command::new(filesync_bin()).args(["supervise", "--help"])).unwrap();
+    let help = run(Command::new(filesync_e2e::tools::runtime_bin()).args(["supervise", "--help"]))
+        .unwrap();
     for option in String::from_utf8_lossy(&help.stdout)
         .split_whitespace()
         .filter(|w| w.starts_with("--") && w.len() > 2)
@@ -407,7 +408,7 @@ fn every_block_says_how_it_is_checked() {
 /// crates' sources (not the test harness's).
 fn variables_in_code() -> Vec<String> {
     let mut files = Vec::new();
-    for krate in ["buildpack", "filesync", "rules", "runtime"] {
+    for krate in ["buildpack", "contract", "filesync", "rules", "runtime"] {
         walk(
             &repo_root().join("crates").join(krate).join("src"),
             &mut files,
@@ -719,7 +720,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "filesync supervise --help",
+        "cargo run -q -p filesync-runtime -- supervise --help",
         &[
             "--config",
             "--process",

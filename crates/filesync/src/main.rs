@@ -1,14 +1,11 @@
-//! `filesync`: one static binary for the supervisor, the tar/rm shims and
-//! the tooling commands.
-//!
-//! It is also a multi-call binary: invoked as `tar` or `rm` (argv[0]), it
-//! behaves as `filesync tar …` / `filesync rm …`, so it can be linked under
-//! those names where a process type is not available.
+//! `filesync`: the developer's CLI (rules, skaffold, builder, inspect). It
+//! depends on the rule engine and the contract only, never on the in-image
+//! runtime (`filesync-runtime`, crates/runtime), so it has no Linux-only
+//! code on its path and builds on macOS.
 
 mod commands;
 
 use clap::{Parser, Subcommand};
-use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -26,16 +23,6 @@ struct Cli {
 enum Command {
     /// Print the language family, sync rules and synced files of an app.
     Rules(commands::rules::Args),
-    /// Run the app's own process under a reloading supervisor (the image's default process).
-    Supervise(commands::supervise::Args),
-    /// The `tar` shim Skaffold's sync runs (`tar xmf - -C / --no-same-owner`).
-    #[command(disable_help_flag = true)]
-    Tar(commands::tar::Args),
-    /// The `rm` shim Skaffold's sync runs (`rm -rf -- PATHS`).
-    #[command(disable_help_flag = true)]
-    Rm(commands::rm::Args),
-    /// Mark the end of a Skaffold sync batch (an after-sync container hook).
-    SyncDone(commands::sync_done::Args),
     /// Print the sync rules and processes recorded in an image.
     Inspect(commands::inspect::Args),
     /// Generate or check Skaffold `sync.manual` rules and a dev profile.
@@ -45,24 +32,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let mut argv: Vec<OsString> = std::env::args_os().collect();
-    // Multi-call: `tar …` / `rm …` through a link named after the tool.
-    if let Some(name) = argv
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .and_then(|n| n.to_str())
-    {
-        if name == "tar" || name == "rm" {
-            argv.insert(1, name.into());
-        }
-    }
-    let cli = Cli::parse_from(argv);
+    let cli = Cli::parse();
     let result = match cli.command {
         Command::Rules(a) => commands::rules::run(a),
-        Command::Supervise(a) => commands::supervise::run(a),
-        Command::Tar(a) => commands::tar::run(a),
-        Command::Rm(a) => commands::rm::run(a),
-        Command::SyncDone(a) => commands::sync_done::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Skaffold(a) => commands::skaffold::run(a),
         Command::Builder(a) => commands::builder::run(a),

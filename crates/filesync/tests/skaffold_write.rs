@@ -353,7 +353,7 @@ fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_buil
     };
     let expect = |extra: &str| {
         let lookup = |k: &str| (k == "BP_FILESYNC_EXTRA_RULES").then(|| extra.to_string());
-        let overrides = filesync_rules::Overrides::from_env(lookup).unwrap();
+        let overrides = filesync_contract::settings::overrides(lookup).unwrap();
         filesync_rules::plan_for_app(&app, "/workspace", &overrides)
             .unwrap()
             .rules
@@ -363,7 +363,9 @@ fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_buil
     assert_eq!(from_project, expect("docs/**"));
     assert_ne!(from_project, expect(""), "the override changes the rules");
 
-    // The artifact's env wins over project.toml, as with pack.
+    // project.toml's [build.env] wins over the artifact's env, as Skaffold
+    // merges them (v2 pkg/skaffold/build/buildpacks/env.go, `env`: the
+    // artifact's env, then the descriptor's over it) ...
     let yaml = fs::read_to_string(root.join("skaffold.yaml")).unwrap();
     fs::write(
         root.join("skaffold.yaml"),
@@ -373,6 +375,10 @@ fn overrides_in_project_toml_and_the_artifact_env_shape_the_rules_as_in_the_buil
         ),
     )
     .unwrap();
+    assert!(filesync(&root, &["app", "--check"]).status.success());
+    assert_eq!(manual(&root), expect("docs/**"));
+    // ... and the artifact's counts where the descriptor says nothing.
+    fs::remove_file(app.join("project.toml")).unwrap();
     assert_eq!(filesync(&root, &["app", "--check"]).status.code(), Some(1));
     assert!(filesync(&root, &["app", "--write"]).status.success());
     assert_eq!(manual(&root), expect("notes/*.txt"));

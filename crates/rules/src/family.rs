@@ -241,42 +241,6 @@ pub fn variant(app: &Path, family: Family) -> &'static str {
     }
 }
 
-/// The build-env setting (`NAME=VALUE`) that keeps every source file of a
-/// family whose Paketo build buildpack removes them, for dev builds that
-/// rebuild in the container.
-///
-/// - Go: go-build (`source_deleter.go`, `SourceDeleter.Clear`) removes what
-///   matches none of `BP_KEEP_FILES`'s `filepath.Match` globs; a matching
-///   glob that ends in `/*` returns `SkipDir`, which keeps a matched
-///   directory whole and, on a file, every remaining file of its
-///   directory, so `*` keeps everything.
-/// - Java: the JVM build buildpacks (libbs) keep what matches
-///   `BP_INCLUDE_FILES` with paketo-buildpacks/source-removal's
-///   `logic.Include`, plain `filepath.Match` with the same `/*` rule, so
-///   `*` keeps everything (`**` would keep top-level files only).
-pub fn keep_sources_env(family: Family) -> Option<&'static str> {
-    match family {
-        Family::Go => Some("BP_KEEP_FILES=*"),
-        Family::Java => Some("BP_INCLUDE_FILES=*"),
-        _ => None,
-    }
-}
-
-/// Every build-env setting (`NAME=VALUE`) a dev build of a family needs
-/// from Paketo's buildpacks for the in-container rebuild, for the
-/// generated profile and the user guide: [`keep_sources_env`], and for
-/// Java `BP_JVM_TYPE=JDK`. paketo-buildpacks/libjvm (`jdk.go`) keeps the
-/// JDK in a build-only layer and puts a JRE in the image; with
-/// `BP_JVM_TYPE=JDK` (any case, `build.go`) it contributes the JDK as the
-/// image's JVM instead, so `javac` is there to rebuild with.
-pub fn dev_build_env(family: Family) -> &'static [&'static str] {
-    match family {
-        Family::Go => &["BP_KEEP_FILES=*"],
-        Family::Java => &["BP_INCLUDE_FILES=*", "BP_JVM_TYPE=JDK"],
-        _ => &[],
-    }
-}
-
 /// How the app reloads after a synced change.
 pub fn reload_action(app: &Path, family: Family) -> ReloadAction {
     let has = |name: &str| app.join(name).exists();
@@ -319,23 +283,4 @@ fn node_has_build_script(app: &Path) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|v| v["scripts"]["build"].is_string())
-}
-
-#[cfg(test)]
-mod dev_env_tests {
-    use super::*;
-
-    #[test]
-    fn the_dev_build_env_keeps_the_sources_and_for_java_a_jdk_at_launch() {
-        for family in Family::ALL {
-            if let Some(keep) = keep_sources_env(family) {
-                assert!(dev_build_env(family).contains(&keep), "{family:?}");
-            }
-            for setting in dev_build_env(family) {
-                assert!(setting.split_once('=').is_some(), "{setting}");
-            }
-        }
-        assert!(dev_build_env(Family::Java).contains(&"BP_JVM_TYPE=JDK"));
-        assert!(dev_build_env(Family::Node).is_empty());
-    }
 }

@@ -9,7 +9,8 @@
 //! - [`doublestar::path_match`] — exact bmatcuk/doublestar v1.3.4 `PathMatch`.
 //! - [`SyncRule`] — `{src, dest, strip}` as in Skaffold; `destination()`.
 //! - [`Family`], [`ReloadAction`] — what the app is and how it reloads.
-//! - [`Overrides::from_env`] — `BP_FILESYNC_*` user overrides.
+//! - [`Overrides`] — the user's overrides, typed (the contract crate reads
+//!   them from the build env; [`overrides`] parses rule and pattern lists).
 //! - [`plan_for_app`] — detect family + compute rules → [`Plan`].
 //! - [`Plan::syncs`] — would a change to this relative path be synced?
 //! - [`Plan`] is serde (TOML/JSON) — the buildpack writes it, the runtime
@@ -142,27 +143,39 @@ impl Plan {
     }
 }
 
-/// User overrides from the build environment (`BP_FILESYNC_*`).
+/// The user's overrides of what the engine would decide.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
-    /// `BP_FILESYNC_RULES`: replace the generated rules.
+    /// Replace the generated rules.
     pub replace: Option<Vec<SyncRule>>,
-    /// `BP_FILESYNC_EXTRA_RULES`: add to the generated rules.
+    /// Add to the generated rules.
     pub extra: Vec<SyncRule>,
-    /// `BP_FILESYNC_IGNORE`: never sync these patterns.
+    /// Never sync these patterns.
     pub ignore: Vec<String>,
-    /// `BP_FILESYNC_FAMILY`: skip detection.
+    /// Skip detection.
     pub family: Option<Family>,
-    /// `BP_FILESYNC_ACTION` / `BP_FILESYNC_REBUILD_COMMAND`.
+    /// How the app reloads, instead of the family's default.
     pub action: Option<ReloadAction>,
 }
 
-/// A malformed configuration value; the message names the variable.
+/// A malformed configuration value; `variable` names the setting it came
+/// from (as its reader gave it).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {message}")]
 pub struct ConfigError {
     pub variable: String,
     pub message: String,
+}
+
+/// No family was given and none detected in `app_dir`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "no language family detected in {} (no go.mod, pom.xml, build.gradle, *.csproj, composer.json, \
+     Gemfile, requirements.txt, Pipfile, pyproject.toml, package.json or index.html); set it explicitly",
+    .app_dir.display()
+)]
+pub struct NoFamily {
+    pub app_dir: std::path::PathBuf,
 }
 
 /// Detects the family of `app_dir` and computes its plan; `dest_dir` is the
@@ -171,16 +184,11 @@ pub fn plan_for_app(
     app_dir: &Path,
     dest_dir: &str,
     overrides: &Overrides,
-) -> Result<Plan, ConfigError> {
+) -> Result<Plan, NoFamily> {
     let family = match overrides.family {
         Some(f) => f,
-        None => family::detect(app_dir).ok_or_else(|| ConfigError {
-            variable: overrides::FAMILY.to_string(),
-            message: format!(
-                "no language family detected in {} (no go.mod, pom.xml, build.gradle, *.csproj, composer.json, \
-                 Gemfile, requirements.txt, Pipfile, pyproject.toml, package.json or index.html); set it explicitly",
-                app_dir.display()
-            ),
+        None => family::detect(app_dir).ok_or_else(|| NoFamily {
+            app_dir: app_dir.to_path_buf(),
         })?,
     };
     let ignore = overrides.ignore.clone();

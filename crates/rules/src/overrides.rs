@@ -1,26 +1,18 @@
-//! User overrides read from the build environment (`BP_FILESYNC_*`).
+//! Parsers of user override values (sync rules, ignore patterns), given
+//! by whoever reads them (the contract reads them from the build env) with
+//! the name of the setting they came from, which every error names.
 //!
 //! Lists are separated by newlines or `;` (never `,`, which doublestar
 //! braces use). Every pattern is validated up front, because doublestar
 //! reports a bad pattern only when a match reaches it — too late, inside
-//! Skaffold. Each error names the variable and the offending part.
+//! Skaffold. Each error names the setting and the offending part.
 
 use crate::doublestar;
-use crate::{ConfigError, Family, Overrides, ReloadAction, SyncRule};
+use crate::{ConfigError, SyncRule};
 
-pub const RULES: &str = "BP_FILESYNC_RULES";
-pub const EXTRA_RULES: &str = "BP_FILESYNC_EXTRA_RULES";
-pub const IGNORE: &str = "BP_FILESYNC_IGNORE";
-pub const FAMILY: &str = "BP_FILESYNC_FAMILY";
-pub const ACTION: &str = "BP_FILESYNC_ACTION";
-pub const REBUILD_COMMAND: &str = "BP_FILESYNC_REBUILD_COMMAND";
-
-/// Every variable this module reads, for docs and error listings.
-pub const VARIABLES: &[&str] = &[RULES, EXTRA_RULES, IGNORE, FAMILY, ACTION, REBUILD_COMMAND];
-
-fn err(variable: &str, message: impl Into<String>) -> ConfigError {
+fn err(setting: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
-        variable: variable.to_string(),
+        variable: setting.to_string(),
         message: message.into(),
     }
 }
@@ -32,10 +24,10 @@ fn entries(value: &str) -> impl Iterator<Item = &str> {
         .filter(|e| !e.is_empty())
 }
 
-fn check_pattern(variable: &str, pattern: &str) -> Result<(), ConfigError> {
+fn check_pattern(setting: &str, pattern: &str) -> Result<(), ConfigError> {
     if pattern.starts_with('/') {
         return Err(err(
-            variable,
+            setting,
             format!(
                 "pattern {pattern:?} is absolute; sync patterns are relative to the app directory"
             ),
@@ -43,7 +35,7 @@ fn check_pattern(variable: &str, pattern: &str) -> Result<(), ConfigError> {
     }
     doublestar::validate(pattern).map_err(|_| {
         err(
-            variable,
+            setting,
             format!("{pattern:?} is not a valid doublestar pattern (unclosed [ or {{, empty [], unescaped - or ] in a class, or a trailing \\)"),
         )
     })
@@ -51,7 +43,7 @@ fn check_pattern(variable: &str, pattern: &str) -> Result<(), ConfigError> {
 
 /// Parses `SRC[=DEST]` entries; DEST defaults to empty (= the app dir,
 /// filled in by the plan).
-pub fn parse_rules(variable: &str, value: &str) -> Result<Vec<SyncRule>, ConfigError> {
+pub fn parse_rules(setting: &str, value: &str) -> Result<Vec<SyncRule>, ConfigError> {
     entries(value)
         .map(|entry| {
             let (src, dest) = match entry.split_once('=') {
@@ -60,135 +52,53 @@ pub fn parse_rules(variable: &str, value: &str) -> Result<Vec<SyncRule>, ConfigE
             };
             if src.is_empty() {
                 return Err(err(
-                    variable,
+                    setting,
                     format!("entry {entry:?} has no source pattern (expected SRC or SRC=DEST)"),
                 ));
             }
-            check_pattern(variable, src)?;
+            check_pattern(setting, src)?;
             Ok(SyncRule {
                 src: src.to_string(),
                 dest: dest.to_string(),
                 strip: String::new(),
-                about: format!("set by {variable}"),
+                about: format!("set by {setting}"),
             })
         })
         .collect()
 }
 
-impl Overrides {
-    /// Reads the overrides through `lookup` (the platform env); empty
-    /// values count as unset.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut o = Overrides::default();
-        if let Some(v) = get(RULES) {
-            o.replace = Some(parse_rules(RULES, &v)?);
-        }
-        if let Some(v) = get(EXTRA_RULES) {
-            o.extra = parse_rules(EXTRA_RULES, &v)?;
-        }
-        if let Some(v) = get(IGNORE) {
-            o.ignore = entries(&v)
-                .map(|p| check_pattern(IGNORE, p).map(|_| p.to_string()))
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(v) = get(FAMILY) {
-            let name = v.trim();
-            o.family = Some(Family::from_name(name).ok_or_else(|| {
-                let valid: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
-                err(
-                    FAMILY,
-                    format!(
-                        "unknown family {name:?}; expected one of {}",
-                        valid.join(", ")
-                    ),
-                )
-            })?);
-        }
-        let command = get(REBUILD_COMMAND)
-            .map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>());
-        if let Some(v) = get(ACTION) {
-            o.action = Some(match v.trim() {
-                "none" => ReloadAction::None,
-                "restart" => ReloadAction::Restart,
-                "rebuild" => match &command {
-                    Some(c) => ReloadAction::Rebuild { command: c.clone() },
-                    None => {
-                        return Err(err(
-                            ACTION,
-                            format!("\"rebuild\" needs the command in {REBUILD_COMMAND}"),
-                        ))
-                    }
-                },
-                other => {
-                    return Err(err(
-                        ACTION,
-                        format!("unknown action {other:?}; expected none, restart or rebuild"),
-                    ))
-                }
-            });
-        } else if let Some(c) = command {
-            o.action = Some(ReloadAction::Rebuild { command: c });
-        }
-        Ok(o)
-    }
+/// Parses a list of relative doublestar patterns (paths never synced nor
+/// watched).
+pub fn parse_patterns(setting: &str, value: &str) -> Result<Vec<String>, ConfigError> {
+    entries(value)
+        .map(|p| check_pattern(setting, p).map(|_| p.to_string()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
 
     #[test]
     fn parses_rules_with_braces_and_dests() {
-        let o = Overrides::from_env(env(&[
-            (RULES, "src/**/*.{js,ts}=/app; public/**\n"),
-            (IGNORE, "src/generated/**"),
-        ]))
-        .unwrap();
-        let r = o.replace.unwrap();
+        let r = parse_rules("R", "src/**/*.{js,ts}=/app; public/**\n").unwrap();
         assert_eq!(r[0].src, "src/**/*.{js,ts}");
         assert_eq!(r[0].dest, "/app");
+        assert_eq!(r[0].about, "set by R");
         assert_eq!(r[1].src, "public/**");
         assert_eq!(r[1].dest, "");
-        assert_eq!(o.ignore, vec!["src/generated/**"]);
-    }
-
-    #[test]
-    fn errors_name_the_variable_and_the_part() {
-        let e = Overrides::from_env(env(&[(EXTRA_RULES, "ok/*.js;bad/[x")])).unwrap_err();
-        assert_eq!(e.variable, EXTRA_RULES);
-        assert!(e.message.contains("bad/[x"), "{e}");
-        let e = Overrides::from_env(env(&[(IGNORE, "/abs/**")])).unwrap_err();
-        assert_eq!(e.variable, IGNORE);
-        let e = Overrides::from_env(env(&[(FAMILY, "cobol")])).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("BP_FILESYNC_FAMILY: unknown family \"cobol\""),
-            "{e}"
-        );
-        let e = Overrides::from_env(env(&[(ACTION, "rebuild")])).unwrap_err();
-        assert_eq!(e.variable, ACTION);
-        let e = Overrides::from_env(env(&[(RULES, "=/dest")])).unwrap_err();
-        assert_eq!(e.variable, RULES);
-    }
-
-    #[test]
-    fn rebuild_command_implies_rebuild() {
-        let o = Overrides::from_env(env(&[(REBUILD_COMMAND, "make app")])).unwrap();
         assert_eq!(
-            o.action,
-            Some(ReloadAction::Rebuild {
-                command: vec!["make".into(), "app".into()]
-            })
+            parse_patterns("I", "src/generated/**").unwrap(),
+            vec!["src/generated/**"]
         );
+    }
+
+    #[test]
+    fn errors_name_the_setting_and_the_part() {
+        let e = parse_rules("R", "ok/*.js;bad/[x").unwrap_err();
+        assert_eq!(e.variable, "R");
+        assert!(e.message.contains("bad/[x"), "{e}");
+        assert_eq!(parse_patterns("I", "/abs/**").unwrap_err().variable, "I");
+        assert_eq!(parse_rules("R", "=/dest").unwrap_err().variable, "R");
     }
 }

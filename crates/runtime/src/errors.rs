@@ -7,7 +7,6 @@
 //! leaves the old version serving, a `sync-done` with nobody to tell is a
 //! no-op, a bad stop signal setting is skipped.
 
-use crate::config::STOP_SIGNALS;
 use std::io;
 use std::path::PathBuf;
 
@@ -44,16 +43,9 @@ pub enum SyncDoneError {
     NoAnswer,
 }
 
-/// A stop signal setting names no signal the app may be stopped with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{value:?} is not a stop signal; use one of {} (with or without SIG)",
-    STOP_SIGNALS.join(", ")
-)]
-pub struct StopSignalError {
-    /// The value as given.
-    pub value: String,
-}
+/// A stop signal setting names no signal the app may be stopped with
+/// (the contract parses stop signals: the buildpack validates them too).
+pub use filesync_contract::config::StopSignalError;
 
 /// The file-system watcher could not be set up at all (the supervisor
 /// then runs without it, on the shims alone).
@@ -91,6 +83,7 @@ fn each_failure(tried: &[(PathBuf, io::Error)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use filesync_contract::config::SOCKET;
 
     #[test]
     fn each_error_renders_the_line_the_runtime_logs() {
@@ -101,11 +94,11 @@ mod tests {
         assert_eq!(exec.to_string(), "node server.js: entity not found");
         assert_eq!(SpawnError::NoBuildCommand.to_string(), "no rebuild command");
         let none = SyncDoneError::NoSupervisor {
-            tried: vec!["/tmp/filesync.sock".into(), "/run/x.sock".into()],
+            tried: vec![SOCKET.into(), "/run/x.sock".into()],
         };
         assert_eq!(
             none.to_string(),
-            "no supervisor listens on /tmp/filesync.sock or /run/x.sock"
+            format!("no supervisor listens on {SOCKET} or /run/x.sock")
         );
         assert_eq!(
             SyncDoneError::NoAnswer.to_string(),
@@ -117,7 +110,7 @@ mod tests {
         let no_socket = ListenError {
             tried: vec![
                 (
-                    "/tmp/filesync.sock".into(),
+                    SOCKET.into(),
                     io::Error::from(io::ErrorKind::PermissionDenied),
                 ),
                 (
@@ -128,7 +121,9 @@ mod tests {
         };
         assert_eq!(
             no_socket.to_string(),
-            "/tmp/filesync.sock: permission denied; /run/x.sock: read-only filesystem or storage medium"
+            format!(
+                "{SOCKET}: permission denied; /run/x.sock: read-only filesystem or storage medium"
+            )
         );
         let unwatched = WatchError::Root {
             root: "/workspace".into(),

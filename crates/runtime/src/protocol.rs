@@ -31,9 +31,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Env override of the socket path (tests, non-CNB use).
-pub const SOCKET_ENV: &str = "FILESYNC_SOCKET";
-const DEFAULT_SOCKET: &str = "/tmp/filesync.sock";
+use filesync_contract::config::SOCKET as DEFAULT_SOCKET;
+pub use filesync_contract::config::SOCKET_ENV;
 const FALLBACK_NAME: &str = "filesync.sock";
 /// How long the rm shim waits for the old app to be gone.
 const RM_WAIT: Duration = Duration::from_secs(30);
@@ -46,7 +45,7 @@ pub fn socket_path() -> PathBuf {
     if let Some(p) = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()) {
         return p.into();
     }
-    crate::config::RuntimeConfig::load(None)
+    crate::config::load(None)
         .map(|c| PathBuf::from(c.socket))
         .unwrap_or_else(|_| PathBuf::from(DEFAULT_SOCKET))
 }

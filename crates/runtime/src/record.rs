@@ -59,10 +59,8 @@ pub struct Settings {
     pub limit: u64,
 }
 
-/// A build id is a directory name: letters, digits and `-` only.
-pub fn valid_identity(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
+/// A build id fit to be a directory name (the contract's rule).
+pub use filesync_contract::config::valid_build_id as valid_identity;
 
 /// `$FILESYNC_RECORD_LIMIT_MIB` in bytes: empty counts as unset; a value
 /// that is not a whole number is logged and ignored.
@@ -102,7 +100,7 @@ impl Settings {
 
     /// For the shims: the recorded config of `$FILESYNC_CONFIG`, if any.
     pub fn from_env() -> Option<Settings> {
-        RuntimeConfig::load(None)
+        crate::config::load(None)
             .ok()
             .and_then(|c| Settings::for_config(&c))
     }

@@ -19,7 +19,7 @@ use crate::layers::maven::{MavenLayerError, MavenStep};
 use crate::lifecycle_files::{LifecycleFile, LifecycleFileError};
 use crate::settings::Settings;
 use crate::sources::SourcesError;
-use filesync_rules::{Family, Overrides};
+use filesync_rules::Family;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -51,7 +51,7 @@ fn env_error(name: &str) -> BuildpackError {
     if let Err(e) = crate::trigger::dev_build(lookup) {
         return e.into();
     }
-    if let Err(e) = Overrides::from_env(lookup) {
+    if let Err(e) = filesync_contract::settings::overrides(lookup) {
         return e.into();
     }
     Settings::from_env(lookup).unwrap_err().into()

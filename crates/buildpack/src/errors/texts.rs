@@ -9,7 +9,8 @@ use crate::lifecycle_files::{LifecycleFile, LifecycleFileError, RUNTIME_BINARY_K
 use crate::paketo::live_reload;
 use crate::settings::{self, Expected, SettingError};
 use crate::trigger;
-use filesync_rules::{overrides, ConfigError};
+use filesync_contract::variables as overrides;
+use filesync_rules::ConfigError;
 use rebuild::{maven, sources};
 
 mod rebuild;
@@ -125,7 +126,7 @@ fn setting(e: &SettingError) -> Message {
             "is not a stop signal",
             format!(
                 "a signal name, one of {} (with or without SIG)",
-                filesync_runtime::config::STOP_SIGNALS.join(", ")
+                filesync_contract::config::STOP_SIGNALS.join(", ")
             ),
         ),
     };

@@ -4,8 +4,9 @@
 
 use crate::errors::BuildpackError;
 use crate::FilesyncBuildpack;
+use filesync_contract::config::{RuntimeConfig, CONFIG_ENV};
+use filesync_contract::processes::RUNTIME_BINARY;
 use filesync_rules::Family;
-use filesync_runtime::config::{RuntimeConfig, CONFIG_ENV};
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::UncachedLayerDefinition;
@@ -37,7 +38,7 @@ pub fn install(
     )?;
     let bin_dir = layer.path().join("bin");
     std::fs::create_dir_all(&bin_dir).map_err(FilesyncLayerError::InstallBinary)?;
-    let binary = bin_dir.join("filesync");
+    let binary = bin_dir.join(RUNTIME_BINARY);
     std::fs::copy(crate::lifecycle_files::runtime_binary(context)?, &binary)
         .map_err(FilesyncLayerError::InstallBinary)?;
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))

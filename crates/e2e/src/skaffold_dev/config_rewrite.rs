@@ -146,7 +146,7 @@ fn point_at_builder(doc: &mut Value, ctx: &Path, builder: &str, mode: Mode) -> a
                 .entry("env".into())
                 .or_insert_with(|| Value::Sequence(Vec::new()));
             if let Some(list) = env.as_sequence_mut() {
-                for setting in filesync_rules::family::dev_build_env(family) {
+                for setting in filesync_contract::paketo::dev_build_env(family) {
                     list.push((*setting).into());
                 }
             }
@@ -219,9 +219,7 @@ fn manifest_files(doc: &Value) -> Vec<String> {
 /// `filesync skaffold --write` on the copy: the profile for the docker
 /// deployer (no after-sync hook).
 fn regenerate_profile(ctx: &Path) -> anyhow::Result<()> {
-    let filesync = crate::lifecycle::Harness::get()
-        .buildpack_dir()
-        .join("bin/filesync");
+    let filesync = crate::tools::filesync_bin();
     crate::tools::run(
         Command::new(filesync)
             .arg("skaffold")

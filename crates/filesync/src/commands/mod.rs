@@ -2,9 +2,5 @@
 //! `run(Args) -> anyhow::Result<ExitCode>`.
 pub mod builder;
 pub mod inspect;
-pub mod rm;
 pub mod rules;
 pub mod skaffold;
-pub mod supervise;
-pub mod sync_done;
-pub mod tar;

@@ -3,8 +3,9 @@
 //! app's files a change would sync (and where) or send to a rebuild.
 
 use anyhow::Context;
+use filesync_contract::settings;
 use filesync_rules::manifests::is_excluded_dir;
-use filesync_rules::{family, plan_for_app, Overrides, Plan, ReloadAction};
+use filesync_rules::{family, plan_for_app, Plan, ReloadAction};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,8 +52,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let app = &args.app_dir;
     anyhow::ensure!(app.is_dir(), "{} is not a directory", app.display());
     // The same variables the buildpack reads, so a user can preview them.
-    let overrides = Overrides::from_env(|k| std::env::var(k).ok())?;
-    let plan = plan_for_app(app, &args.dest, &overrides)?;
+    let overrides = settings::overrides(|k| std::env::var(k).ok())?;
+    let plan = plan_for_app(app, &args.dest, &overrides).map_err(settings::no_family)?;
     let variant = family::variant(app, plan.family);
     let (synced, rebuild) = classify(app, &plan)?;
     let report = Report {

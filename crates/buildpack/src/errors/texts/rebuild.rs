@@ -7,7 +7,8 @@ use crate::errors::Message;
 use crate::layers::maven::{MavenLayerError, MavenStep};
 use crate::paketo::{jvm, source_removal};
 use crate::sources::SourcesError;
-use filesync_rules::{overrides, Family};
+use filesync_contract::variables as overrides;
+use filesync_rules::Family;
 
 /// Which of Paketo's buildpacks delete the app's sources, and what keeps them.
 fn paketo_removes_sources() -> String {
@@ -30,7 +31,7 @@ pub(super) fn sources(e: &SourcesError) -> Message {
     match e {
         SourcesError::Removed { family } => {
             let name = display(*family);
-            let keep = filesync_rules::family::keep_sources_env(*family)
+            let keep = filesync_contract::paketo::keep_sources_env(*family)
                 .map_or_else(|| keep_all(" (", ") or ", ")"), str::to_string);
             Message::new(
                 format!("The {name} app's sources are gone"),

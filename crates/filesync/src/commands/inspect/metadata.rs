@@ -10,8 +10,8 @@
 //!   record it in the env as `CNB_PROCESS_TYPE`.
 
 use anyhow::{bail, Context};
+use filesync_contract::label::{LabelMetadata, LABEL};
 use filesync_rules::SyncRule;
-use filesync_runtime::config::{LabelMetadata, LABEL};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write;

@@ -20,6 +20,9 @@ pub struct Artifact {
     pub trust_builder: bool,
     /// `buildpacks.builder`, `None` when absent.
     pub builder: Option<String>,
+    /// `buildpacks.projectDescriptor` (relative to the context), `None`
+    /// when absent (`project.toml`).
+    pub project_descriptor: Option<String>,
 }
 
 impl Artifact {
@@ -73,6 +76,10 @@ pub fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<V
             trust_builder: bp.get("trustBuilder").and_then(Value::as_bool) == Some(true),
             builder: bp
                 .get("builder")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            project_descriptor: bp
+                .get("projectDescriptor")
                 .and_then(Value::as_str)
                 .map(str::to_string),
         });

@@ -102,6 +102,7 @@ mod tests {
             buildpacks: None,
             trust_builder: true,
             builder: None,
+            project_descriptor: None,
         };
         assert!(advice(&[artifact]).is_empty());
     }

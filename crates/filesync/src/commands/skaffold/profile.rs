@@ -13,15 +13,16 @@
 
 use super::artifacts::Artifact;
 use anyhow::Context;
-use filesync_rules::{Overrides, SyncRule};
-use filesync_runtime::config::{SYNC_DONE_PROCESS, SYNC_HOOK_ENV as SYNC_HOOK};
+use filesync_contract::processes::SYNC_DONE as SYNC_DONE_PROCESS;
+use filesync_contract::variables::SYNC_HOOK;
+use filesync_rules::SyncRule;
 use serde::Serialize;
 
 /// Name of the generated profile.
 pub const PROFILE_NAME: &str = "filesync";
 /// Build-env variable that makes the buildpack participate (as
 /// `GOOGLE_DEVMODE`, which `skaffold dev` sets only for auto sync, does).
-pub const TRIGGER: &str = "BP_FILESYNC_ENABLED";
+pub use filesync_contract::variables::ENABLED as TRIGGER;
 /// First and last line of the generated block (after indentation).
 pub const BEGIN_MARK: &str =
     "# >>> filesync skaffold: generated, do not edit; regenerate with `filesync skaffold --write`";
@@ -102,16 +103,15 @@ struct ContainerHook {
 /// with `artifact`'s build env and its project.toml (either may carry
 /// `BP_FILESYNC_*` overrides).
 fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync_rules::Plan> {
-    // pack lets the artifact's env override project.toml's.
-    let project = super::project_descriptor::build_env(&artifact.context_dir)?;
-    let lookup = |k: &str| {
-        artifact
-            .env_var(k)
-            .or_else(|| project.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-    };
-    let overrides = Overrides::from_env(lookup)
+    let project = super::project_descriptor::build_env(
+        &artifact.context_dir,
+        artifact.project_descriptor.as_deref(),
+    )?;
+    let lookup = |k: &str| super::project_descriptor::merged(&project, artifact.env_var(k), k);
+    let overrides = filesync_contract::settings::overrides(lookup)
         .with_context(|| format!("build.artifacts[{}].buildpacks.env", artifact.index))?;
     filesync_rules::plan_for_app(&artifact.context_dir, image_app_dir, &overrides)
+        .map_err(filesync_contract::settings::no_family)
         .with_context(|| format!("artifact {}: computing sync rules", artifact.image))
 }
 
@@ -149,7 +149,7 @@ pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyh
         if sync_hook && artifact.env_var(SYNC_HOOK).is_none() {
             env.push(format!("{SYNC_HOOK}=true"));
         }
-        for setting in filesync_rules::family::dev_build_env(plan.family) {
+        for setting in filesync_contract::paketo::dev_build_env(plan.family) {
             let name = setting.split('=').next().unwrap_or(setting);
             if artifact.env_var(name).is_none() {
                 env.push(setting.to_string());

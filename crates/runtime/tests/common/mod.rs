@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_filesync");
+pub const BIN: &str = env!("CARGO_BIN_EXE_filesync-runtime");
 
 pub struct Sandbox {
     pub dir: tempfile::TempDir,

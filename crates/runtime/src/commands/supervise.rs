@@ -5,7 +5,7 @@
 //! `filesync_runtime::supervisor`).
 
 use anyhow::Context;
-use filesync_runtime::config::{RuntimeConfig, STOP_SIGNAL_ENV};
+use filesync_runtime::config::{self, STOP_SIGNAL_ENV};
 use filesync_runtime::metadata::{layers_dir, Metadata};
 use filesync_runtime::supervisor::{signals, Signal};
 use filesync_runtime::{launch_env, supervisor};
@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = RuntimeConfig::load(args.config.as_deref())?;
+    let config = config::load(args.config.as_deref())?;
     let current: launch_env::Env = std::env::vars().collect();
     let (argv, env, cwd) = if !args.command.is_empty() {
         (args.command.clone(), current, std::env::current_dir()?)
@@ -45,8 +45,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let process = metadata.process(&process_type).with_context(|| {
             let known: Vec<&str> = metadata.processes.iter().map(|p| p.kind.as_str()).collect();
             format!(
-                "the image has no process type {process_type:?} to wrap (it has: {}); set BP_FILESYNC_PROCESS at build time",
-                known.join(", ")
+                "the image has no process type {process_type:?} to wrap (it has: {}); set {} at build time",
+                known.join(", "),
+                filesync_contract::variables::PROCESS
             )
         })?;
         let env = launch_env::for_process(current, &layers, &metadata, &process_type);
@@ -89,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The container's stop grace period in seconds.
-const GRACE_ENV: &str = "FILESYNC_STOP_GRACE_SECONDS";
+const GRACE_ENV: &str = filesync_contract::variables::STOP_GRACE_SECONDS;
 const DEFAULT_GRACE_SECONDS: u64 = 10;
 
 /// `$FILESYNC_STOP_GRACE_SECONDS`: empty counts as unset; a value that is
@@ -123,7 +124,7 @@ fn stop_signal(recorded: Option<&str>, env: Option<&str>) -> Signal {
             Some(sig) => return sig,
             None => eprintln!(
                 "[filesync] {from}: {}; ignored",
-                filesync_runtime::config::parse_stop_signal(value)
+                config::parse_stop_signal(value)
                     .err()
                     .map(|e| e.to_string())
                     .unwrap_or_default()
