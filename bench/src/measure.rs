@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub enum Tool {
+pub(crate) enum Tool {
     Ours(PathBuf),
     Watchexec(PathBuf),
 }
 
 impl Tool {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Tool::Ours(_) => "filesync",
             Tool::Watchexec(_) => "watchexec",
@@ -29,7 +29,7 @@ impl Tool {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// Skaffold's path: a tar stream into `tar xmf - -C / --no-same-owner`
     /// (our shim for filesync, GNU tar for watchexec, which has none).
     TarSync,
@@ -38,7 +38,7 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Change::TarSync => "tar-sync",
             Change::PlainWrite => "plain-write",
@@ -46,7 +46,7 @@ impl Change {
     }
 }
 
-pub struct App {
+pub(crate) struct App {
     pub dir: PathBuf,
 }
 
@@ -101,7 +101,7 @@ impl Drop for Running {
 }
 
 impl App {
-    pub fn create(dir: &Path) -> anyhow::Result<App> {
+    pub(crate) fn create(dir: &Path) -> anyhow::Result<App> {
         std::fs::create_dir_all(dir.join("lib"))?;
         std::fs::write(dir.join("server.js"), SERVER)?;
         std::fs::write(dir.join("lib/message.js"), "module.exports = \"v0\";\n")?;
@@ -237,7 +237,7 @@ impl App {
         Ok((t, from_ms(last_origin(&log)? - spawned_at)))
     }
 
-    pub fn cold_start(&self, runs: usize) -> anyhow::Result<Samples> {
+    pub(crate) fn cold_start(&self, runs: usize) -> anyhow::Result<Samples> {
         let mut s = Samples::default();
         for _ in 0..runs {
             s.0.push(self.cold_once("v0\n")?.0);
@@ -249,7 +249,7 @@ impl App {
     /// taken right after it (same files, same machine state): the overhead
     /// is the difference of their medians, so drift of the machine over a
     /// run does not count as ours or watchexec's.
-    pub fn save_to_live(
+    pub(crate) fn save_to_live(
         &self,
         tool: &Tool,
         how: Change,
@@ -286,7 +286,7 @@ impl App {
         Ok(out)
     }
 
-    pub fn burst(&self, tool: &Tool, n: usize) -> anyhow::Result<Burst> {
+    pub(crate) fn burst(&self, tool: &Tool, n: usize) -> anyhow::Result<Burst> {
         let r = self.spawn(tool)?;
         wait_body(r.port, "v0\n", Duration::from_secs(15))?;
         std::thread::sleep(Duration::from_millis(500));
@@ -315,7 +315,7 @@ impl App {
         })
     }
 
-    pub fn node_modules(&self, files: usize) -> anyhow::Result<()> {
+    pub(crate) fn node_modules(&self, files: usize) -> anyhow::Result<()> {
         for i in 0..files {
             let dir = self.dir.join(format!("node_modules/pkg{}/lib", i / 100));
             if i % 100 == 0 {
@@ -326,7 +326,7 @@ impl App {
         Ok(())
     }
 
-    pub fn idle(&self, tool: &Tool, duration: Duration) -> anyhow::Result<Idle> {
+    pub(crate) fn idle(&self, tool: &Tool, duration: Duration) -> anyhow::Result<Idle> {
         let start = Instant::now();
         let r = self.spawn(tool)?;
         wait_body(r.port, "v0\n", Duration::from_secs(120))?;

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 #[derive(Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub cold_start: Duration,
     pub save_to_live: Vec<(&'static str, Change, SaveToLive)>,
     pub burst: Vec<(&'static str, Burst)>,
@@ -68,7 +68,7 @@ fn machine(runs: usize, filesync: &Path, watchexec: &Path) -> String {
 
 impl Report {
     /// The whole report: the machine, each measurement's table, the targets.
-    pub fn markdown(
+    pub(crate) fn markdown(
         &self,
         runs: usize,
         idle_seconds: u64,

@@ -7,7 +7,7 @@
 
 /// 32 hex digits from the OS's random source (a clock-and-pid fallback
 /// should it ever be unavailable: still new at every build).
-pub fn new() -> String {
+pub(crate) fn new() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::getrandom(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()

@@ -20,7 +20,7 @@ use crate::lifecycle_files::LifecycleFileError;
 use crate::settings::SettingError;
 use crate::sources::SourcesError;
 use filesync_rules::ConfigError;
-pub use message::Message;
+pub(crate) use message::Message;
 use std::path::PathBuf;
 
 #[derive(Debug)]
@@ -56,7 +56,7 @@ pub enum Output {
 }
 
 /// The message for an error, a libcnb one included.
-pub fn message(error: &libcnb::Error<BuildpackError>) -> Message {
+pub(crate) fn message(error: &libcnb::Error<BuildpackError>) -> Message {
     match error {
         libcnb::Error::BuildpackError(e) => texts::message(e),
         other => texts::framework(other),
@@ -64,7 +64,7 @@ pub fn message(error: &libcnb::Error<BuildpackError>) -> Message {
 }
 
 /// The whole text the build log shows for an error.
-pub fn render(error: &libcnb::Error<BuildpackError>) -> String {
+pub(crate) fn render(error: &libcnb::Error<BuildpackError>) -> String {
     message(error).render()
 }
 

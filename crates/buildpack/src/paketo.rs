@@ -10,34 +10,34 @@ use std::path::Path;
 
 /// Source removal: which buildpacks delete the app's sources after
 /// building, before a later buildpack's build runs, and what keeps them.
-pub mod source_removal {
+pub(crate) mod source_removal {
     /// paketo-buildpacks/go-build (`source_deleter.go`,
     /// `SourceDeleter.Clear`): deletes what matches none of these
     /// colon-separated `filepath.Match` globs; unset, it deletes everything.
-    pub const KEEP_FILES: &str = "BP_KEEP_FILES";
+    pub(crate) const KEEP_FILES: &str = "BP_KEEP_FILES";
     /// The JVM build buildpacks (paketo-buildpacks/libbs
     /// `application.go`, through paketo-buildpacks/source-removal's
     /// `logic.Include`): replace the sources with the built artifact,
     /// keeping what matches these globs (`BP_EXCLUDE_FILES`, the other way
     /// round, removes only what matches its globs).
-    pub const INCLUDE_FILES: &str = "BP_INCLUDE_FILES";
+    pub(crate) const INCLUDE_FILES: &str = "BP_INCLUDE_FILES";
     /// Who removes the sources, by the names users meet in build logs.
-    pub const GO_BUILD: &str = "go-build";
-    pub const LIBBS: &str = "libbs";
+    pub(crate) const GO_BUILD: &str = "go-build";
+    pub(crate) const LIBBS: &str = "libbs";
 }
 
 /// Live reload (`BP_LIVE_RELOAD_ENABLED`): Paketo wraps the app's process
 /// in watchexec and makes that the default, next to a process that runs
 /// the app without it.
-pub mod live_reload {
+pub(crate) mod live_reload {
     use std::path::Path;
 
-    pub const ENABLED: &str = "BP_LIVE_RELOAD_ENABLED";
+    pub(crate) const ENABLED: &str = "BP_LIVE_RELOAD_ENABLED";
 
     /// Whether a process command runs watchexec (by path or by name), as
     /// every live-reload process does (paketo-buildpacks/watchexec provides
     /// it; node-start, go-build and executable-jar run it).
-    pub fn runs_watchexec(command: &[String]) -> bool {
+    pub(crate) fn runs_watchexec(command: &[String]) -> bool {
         command.first().is_some_and(|c| {
             Path::new(c)
                 .file_name()
@@ -55,7 +55,7 @@ pub mod live_reload {
     ///   `watchexec/watchexec.go`);
     /// - executable-jar: `reload` and `executable-jar`
     ///   (paketo-buildpacks/executable-jar `executable/build.go`).
-    pub fn siblings(kind: &str) -> impl Iterator<Item = &str> {
+    pub(crate) fn siblings(kind: &str) -> impl Iterator<Item = &str> {
         [
             Some("no-reload"),
             kind.strip_prefix("reload-"),
@@ -74,7 +74,7 @@ pub mod live_reload {
 ///   ignores it (paketo-buildpacks/libjvm `jdk.go`: the JDK layer is build
 ///   and cache only; see [`jvm`]);
 /// - .NET: `dotnet-sdk`, provided by paketo-buildpacks/dotnet-core-sdk.
-pub fn toolchain(family: Family) -> Option<&'static str> {
+pub(crate) fn toolchain(family: Family) -> Option<&'static str> {
     match family {
         Family::Go => Some("go"),
         Family::Java => Some("jdk"),
@@ -87,12 +87,12 @@ pub fn toolchain(family: Family) -> Option<&'static str> {
 /// `build.go`): the JDK is in a build-only layer and the image gets a JRE,
 /// which cannot compile, unless `BP_JVM_TYPE=JDK` (any case) makes the JDK
 /// the launch JVM.
-pub mod jvm {
+pub(crate) mod jvm {
     /// The setting that puts the JDK in the image.
-    pub const JDK_AT_LAUNCH: &str = "BP_JVM_TYPE=JDK";
+    pub(crate) const JDK_AT_LAUNCH: &str = "BP_JVM_TYPE=JDK";
     /// In a JVM layer: what a JDK has and a JRE lacks, and what both have.
-    pub const JAVAC: &str = "bin/javac";
-    pub const JAVA: &str = "bin/java";
+    pub(crate) const JAVAC: &str = "bin/javac";
+    pub(crate) const JAVA: &str = "bin/java";
 }
 
 /// The Maven layout of a Paketo build:
@@ -103,16 +103,16 @@ pub mod jvm {
 ///   (`./mvnw`) keeps the distributions it downloads under `~/.m2/wrapper`.
 ///
 /// Neither is in the image.
-pub mod maven {
+pub(crate) mod maven {
     /// The repository, relative to the build user's home.
-    pub const M2_REPOSITORY: &str = ".m2/repository";
+    pub(crate) const M2_REPOSITORY: &str = ".m2/repository";
     /// The wrapper's distributions, relative to the build user's home.
-    pub const M2_WRAPPER: &str = ".m2/wrapper";
+    pub(crate) const M2_WRAPPER: &str = ".m2/wrapper";
 }
 
 /// Whether `dir` holds a Maven distribution as Paketo's maven layer does
 /// (`bin/mvn` and the `boot` class-path directory).
-pub fn is_maven_distribution(dir: &Path) -> bool {
+pub(crate) fn is_maven_distribution(dir: &Path) -> bool {
     dir.join("bin/mvn").is_file() && dir.join("boot").is_dir()
 }
 

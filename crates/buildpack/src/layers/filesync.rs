@@ -25,7 +25,7 @@ pub enum FilesyncLayerError {
 }
 
 /// Installs the layer; returns the runtime binary's path in the image.
-pub fn install(
+pub(crate) fn install(
     context: &BuildContext<FilesyncBuildpack>,
     config: &RuntimeConfig,
 ) -> libcnb::Result<PathBuf, BuildpackError> {

@@ -1,2 +1,2 @@
-pub mod filesync;
-pub mod maven;
+pub(crate) mod filesync;
+pub(crate) mod maven;

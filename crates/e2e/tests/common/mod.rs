@@ -20,12 +20,12 @@ mod cases;
 mod dependencies;
 mod one_batch;
 
-pub use cases::*;
+pub(crate) use cases::*;
 use dependencies::{added_dependency_files, assert_dependencies_load};
 // (Not every test binary uses it.)
 #[allow(unused_imports)]
-pub use one_batch::edit_and_delete_in_one_save;
-pub mod restart;
+pub(crate) use one_batch::edit_and_delete_in_one_save;
+pub(crate) mod restart;
 
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::{get, wait_for};
@@ -35,13 +35,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// The first build of a `skaffold dev` (builder and run image pulled,
 /// every layer made) on a loaded 2-core CI machine.
-pub const FIRST_BUILD: Duration = Duration::from_secs(900);
+pub(crate) const FIRST_BUILD: Duration = Duration::from_secs(900);
 /// From a save to Skaffold's `Syncing` line (its watcher polls once a
 /// second).
-pub const TO_SYNC: Duration = Duration::from_secs(30);
+pub(crate) const TO_SYNC: Duration = Duration::from_secs(30);
 
 /// One example and what a developer does to it.
-pub struct Case {
+pub(crate) struct Case {
     pub example: &'static str,
     pub stack: Stack,
     /// Where the app shows the text the edits change.
@@ -62,7 +62,7 @@ pub struct Case {
 }
 
 /// An example's third-party dependencies, seen from its pages.
-pub struct Deps {
+pub(crate) struct Deps {
     /// On `page` after every sync and restart: text only the installed
     /// dependencies produce (and where the app found them).
     pub shows: &'static [&'static str],
@@ -76,7 +76,7 @@ pub struct Deps {
 
 /// One whole case: the first build served, edits synced and served (their
 /// save-to-live printed), a deletion synced, a manifest change rebuilt.
-pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
+pub(crate) fn run(case: &Case, mode: Mode, deployer: Deployer) {
     let label = label(case, mode, deployer);
     let started = Instant::now();
     let dev = start_served(case, mode, deployer, &label);
@@ -326,7 +326,7 @@ fn added_dependency_served(dev: &SkaffoldDev, case: &Case, label: &str) {
 }
 
 /// A save that Skaffold synced and the app serves.
-pub struct Synced {
+pub(crate) struct Synced {
     pub saved: Instant,
     /// Skaffold's `Syncing 1 files` line.
     pub synced: Line,
@@ -349,7 +349,7 @@ pub struct Synced {
 /// through kubectl's port-forward a connection refused while the app
 /// restarts closes the forward (issue 23), so there the suite waits on
 /// the live line first and then asks once the page must show the marker.
-pub fn save_synced_served(
+pub(crate) fn save_synced_served(
     dev: &SkaffoldDev,
     rel: &str,
     content: &str,
@@ -403,7 +403,7 @@ pub fn save_synced_served(
 
 /// Skaffold built no image since output line `mark`: the saves since were
 /// synced, not rebuilt.
-pub fn assert_no_image_build(dev: &SkaffoldDev, mark: usize, what: &str) {
+pub(crate) fn assert_no_image_build(dev: &SkaffoldDev, mark: usize, what: &str) {
     let rebuilt: Vec<_> = dev
         .lines_from(mark)
         .into_iter()

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// How the container is made to restart.
 #[derive(Debug, Clone, Copy)]
-pub enum Restart {
+pub(crate) enum Restart {
     /// `kubectl exec POD -- sh -c 'kill 1'`: the supervisor (PID 1) stops
     /// the app and exits; the kubelet starts a new container.
     KillPid1,
@@ -99,7 +99,7 @@ fn first_answer_after_restart(dev: &SkaffoldDev, before: u32) -> String {
 /// before any new save; with `then_rebuild`, a save that changes
 /// package.json (rebuild, redeploy) and the message to v3 serves v3, not
 /// the old build's record.
-pub fn synced_changes_survive(how: Restart, then_rebuild: bool) {
+pub(crate) fn synced_changes_survive(how: Restart, then_rebuild: bool) {
     let project = Project::new("node", Mode::Generated, Stack::Base, Deployer::Kubectl)
         .unwrap_or_else(|e| panic!("{e:#}"));
     if matches!(how, Restart::LivenessProbe) {

@@ -47,7 +47,7 @@ FROM is looked up as `filesync inspect` does: the local Docker daemon
 (DOCKER_HOST) first, then its registry. pack must be on PATH (tested
 with v0.40.6). Without --publish, NEW goes into the Docker daemon; `skaffold dev`
 pulls its builder on the first build, so push it or use --publish.")]
-pub struct Args {
+pub(crate) struct Args {
     /// The builder to derive from (e.g. paketobuildpacks/builder-jammy-base).
     from: String,
     /// The image reference of the new builder.
@@ -68,7 +68,7 @@ pub struct Args {
     insecure: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !cfg!(all(feature = "daemon", feature = "registry")) {
         return Err(BuilderError::NoClients.into());
     }
@@ -153,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Whether the builder `image` (its config, read from `source`) carries
 /// skaffold-filesync; an error when it is no builder or its labels are
 /// malformed. For `filesync skaffold`'s advice.
-pub fn carries_filesync(
+pub(crate) fn carries_filesync(
     image: &str,
     source: &str,
     config: &serde_json::Value,

@@ -40,7 +40,7 @@ spoken to in plain http; others in https unless --insecure.";
 
 #[derive(clap::Args)]
 #[command(after_help = AFTER_HELP)]
-pub struct Args {
+pub(crate) struct Args {
     /// An OCI layout, a docker-save tarball, or an image reference
     /// (`[HOST[:PORT]/]NAME[:TAG|@DIGEST]`: the Docker daemon, then the
     /// registry; `docker-daemon:` or `docker://` for one of them only).
@@ -258,7 +258,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let found = image_config(&args.image, args.insecure)?;
     let report = metadata::Report::from_config(&found.config)
         .with_context(|| format!("IMAGE {} (from {})", args.image, found.source))?;

@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The destination of the app inside the image: CNB's default app dir.
-pub const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
+pub(crate) const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The application directory (an artifact `context` resolving here gets rules).
     #[arg(default_value = ".")]
     app_dir: PathBuf,
@@ -54,7 +54,7 @@ pub struct Args {
     image_app_dir: String,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.image_app_dir.starts_with('/') {
         bail!(
             "--image-app-dir must be an absolute path, got {:?}",
@@ -114,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// `app_dir`: each YAML document with buildpacks artifacts in `app_dir`
 /// gets its generated profile block replaced or inserted; other documents
 /// are left as they are.
-pub fn update(
+pub(crate) fn update(
     old: &str,
     file: &Path,
     app_dir: &Path,

@@ -1,6 +1,6 @@
 //! One module per subcommand of the runtime binary; each exposes `Args`
 //! (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
-pub mod rm;
-pub mod supervise;
-pub mod sync_done;
-pub mod tar;
+pub(crate) mod rm;
+pub(crate) mod supervise;
+pub(crate) mod sync_done;
+pub(crate) mod tar;

@@ -5,13 +5,13 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Arguments exactly as the caller gave them.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<OsString>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let code = filesync_runtime::rm_shim::run(&args.args);
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The recorded runtime config (default: $FILESYNC_CONFIG).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = config::load(args.config.as_deref())?;
     let current: launch_env::Env = std::env::vars().collect();
     let (argv, env, cwd) = if !args.command.is_empty() {

@@ -8,9 +8,9 @@
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(_args: Args) -> anyhow::Result<ExitCode> {
     match filesync_runtime::protocol::sync_done() {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {

@@ -16,11 +16,11 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write;
 
-pub const BUILD_LABEL: &str = "io.buildpacks.build.metadata";
+pub(super) const BUILD_LABEL: &str = "io.buildpacks.build.metadata";
 const PROCESS_DIR: &str = "/cnb/process/";
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Report {
+pub(super) struct Report {
     /// Rules from the legacy BOM (`None`: no rules there, as for Skaffold).
     pub legacy_rules: Option<Vec<SyncRule>>,
     /// Our label (`None`: absent).
@@ -30,7 +30,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Process {
+pub(super) struct Process {
     #[serde(rename = "type")]
     pub kind: String,
     pub command: Vec<String>,
@@ -39,7 +39,7 @@ pub struct Process {
 }
 
 impl Report {
-    pub fn from_config(config: &Value) -> anyhow::Result<Self> {
+    pub(super) fn from_config(config: &Value) -> anyhow::Result<Self> {
         let labels = &config["config"]["Labels"];
         let build = match labels.get(BUILD_LABEL).and_then(Value::as_str) {
             Some(text) => Some(
@@ -78,7 +78,7 @@ impl Report {
     }
 
     /// The report for a person; `source` says where the config was read.
-    pub fn to_text(&self, image: &str, source: &str) -> String {
+    pub(super) fn to_text(&self, image: &str, source: &str) -> String {
         let mut out = format!("image: {image}\nsource: {source}\n");
         let rules = |out: &mut String, rules: &[SyncRule]| {
             if rules.is_empty() {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-pub fn config(dir: &Path, tag: Option<&str>) -> anyhow::Result<Value> {
+pub(super) fn config(dir: &Path, tag: Option<&str>) -> anyhow::Result<Value> {
     let index = read_json(&dir.join("index.json")).context("not an OCI image layout")?;
     let manifests = index["manifests"]
         .as_array()
