@@ -6,7 +6,7 @@
 //!   content (median, p90), by Skaffold's tar path (our shim / the real
 //!   GNU tar) and by a plain file write; also minus the app's cold start;
 //! - burst: a 2,000-file sync: restarts, time to the new version;
-//! - idle with a 100,000-file node_modules: CPU, peak RSS, inotify watches,
+//! - idle with a 100,000-file `node_modules`: CPU, peak RSS, inotify watches,
 //!   start-up time;
 //! - size: the runtime binary and the bytes the buildpack adds to an image.
 //!
@@ -152,7 +152,7 @@ fn save_to_live_and_burst(
     Ok(())
 }
 
-/// Each tool idle over a 100,000-file node_modules.
+/// Each tool idle over a 100,000-file `node_modules`.
 fn idle(
     work: &Path,
     tools: [&Tool; 2],

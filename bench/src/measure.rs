@@ -117,8 +117,7 @@ impl App {
 
     fn starts(&self) -> usize {
         std::fs::read_to_string(self.dir.join("../").join(self.starts_name()))
-            .map(|s| s.lines().count())
-            .unwrap_or(0)
+            .map_or(0, |s| s.lines().count())
     }
 
     fn starts_name(&self) -> String {
@@ -306,7 +305,7 @@ impl App {
         let stream = skaffold_tar::stream(&files);
         let start = Instant::now();
         self.tar_sync(tool, &stream)?;
-        wait_body(r.port, "burst\n", Duration::from_secs(60))?;
+        wait_body(r.port, "burst\n", Duration::from_mins(1))?;
         let to_new_version = start.elapsed();
         std::thread::sleep(Duration::from_secs(3));
         Ok(Burst {
@@ -329,13 +328,15 @@ impl App {
     pub(crate) fn idle(&self, tool: &Tool, duration: Duration) -> anyhow::Result<Idle> {
         let start = Instant::now();
         let r = self.spawn(tool)?;
-        wait_body(r.port, "v0\n", Duration::from_secs(120))?;
+        wait_body(r.port, "v0\n", Duration::from_mins(2))?;
         let startup = start.elapsed();
         std::thread::sleep(Duration::from_secs(1));
         let pid = r.child.id();
         let cpu0 = cpu_time(pid)?;
         std::thread::sleep(duration);
-        let cpu = cpu_time(pid)? - cpu0;
+        let cpu = cpu_time(pid)?
+            .checked_sub(cpu0)
+            .expect("a process's CPU time never decreases");
         Ok(Idle {
             cpu,
             peak_rss_kb: peak_rss_kb(pid)?,

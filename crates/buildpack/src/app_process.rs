@@ -178,13 +178,12 @@ pub(crate) fn for_build(
     context: &BuildContext<FilesyncBuildpack>,
     setting: Option<&str>,
 ) -> Result<String, BuildpackError> {
-    let merged = match setting {
-        Some(_) => Merged::default(),
-        None => {
-            let layers = lifecycle_files::layers_root(&context.layers_dir);
-            let own_id = &context.buildpack_descriptor.buildpack.id;
-            Merged::new(&lifecycle_files::earlier_processes(layers, own_id)?)
-        }
+    let merged = if setting.is_some() {
+        Merged::default()
+    } else {
+        let layers = lifecycle_files::layers_root(&context.layers_dir);
+        let own_id = &context.buildpack_descriptor.buildpack.id;
+        Merged::new(&lifecycle_files::earlier_processes(layers, own_id)?)
     };
     let choice = choose(&merged, setting)?;
     for line in choice.messages() {

@@ -12,8 +12,7 @@ pub(crate) fn new() -> String {
     if getrandom::getrandom(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_nanos());
         bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()

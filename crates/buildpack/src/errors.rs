@@ -6,7 +6,7 @@
 //! [`Message`]: a title, what happened, why, and numbered fixes. The texts
 //! are in `texts`, per module; `tests` pins each whole message, and the
 //! fixtures under `tests/fixtures` pin the ones a user can cause in a real
-//! build (crates/e2e/tests/lifecycle_buildpack.rs).
+//! build (`crates/e2e/tests/lifecycle_buildpack.rs`).
 
 mod message;
 #[cfg(test)]

@@ -68,7 +68,10 @@ fn buildpack_dir(layers: &Path, id: &str) -> PathBuf {
 }
 
 /// The ids of the buildpacks before `own_id` in `group.toml`, in order.
-pub(crate) fn earlier_buildpacks(layers: &Path, own_id: &str) -> Result<Vec<String>, LifecycleFileError> {
+pub(crate) fn earlier_buildpacks(
+    layers: &Path,
+    own_id: &str,
+) -> Result<Vec<String>, LifecycleFileError> {
     #[derive(Deserialize)]
     struct Group {
         #[serde(default)]

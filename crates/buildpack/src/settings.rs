@@ -58,7 +58,9 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    pub(crate) fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+    pub(crate) fn from_env(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingError> {
         let get = |k: &str| {
             lookup(k)
                 .map(|v| v.trim().to_string())

@@ -72,8 +72,7 @@ pub(crate) fn link_classes_to_rebuild_output(app_dir: &Path) -> io::Result<Optio
     }
     let depth = classes
         .strip_prefix(app_dir)
-        .map(|r| r.components().count())
-        .unwrap_or(1);
+        .map_or(1, |r| r.components().count());
     let target = Path::new(&"../".repeat(depth.saturating_sub(1))).join(REBUILD_CLASSES);
     match std::fs::symlink_metadata(&classes) {
         Ok(m) if m.is_dir() => std::fs::remove_dir_all(&classes)?,

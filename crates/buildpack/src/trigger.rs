@@ -21,7 +21,10 @@ pub(crate) fn parse_go_bool(value: &str) -> Option<bool> {
 
 /// A boolean setting's `value` ([`parse_go_bool`] of it trimmed), or the
 /// error naming `variable`.
-pub(crate) fn parse_bool_setting(variable: &'static str, value: String) -> Result<bool, SettingError> {
+pub(crate) fn parse_bool_setting(
+    variable: &'static str,
+    value: String,
+) -> Result<bool, SettingError> {
     let value = value.trim();
     parse_go_bool(value).ok_or_else(|| SettingError {
         variable,

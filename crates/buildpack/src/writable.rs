@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(make_tree_writable(&root).unwrap(), 0, "idempotent");
     }
 
-    /// npm-install's /workspace/node_modules is a link to its launch layer:
+    /// npm-install's `/workspace/node_modules` is a link to its launch layer:
     /// the step must neither follow it (the dependency tree stays as the
     /// build made it, and is not walked) nor replace it.
     #[test]

@@ -88,17 +88,14 @@ pub fn count_since(dev: &SkaffoldDev, from: usize) -> usize {
 /// timestamp, in order.
 pub fn container_log(dev: &SkaffoldDev) -> anyhow::Result<Vec<(SystemTime, String)>> {
     let project = dev.project();
-    let mut cmd = match (project.deployer, &project.pod) {
-        (Deployer::Kubectl, Some(pod)) => {
-            let mut c = project.kubectl();
-            c.args(["logs", "--timestamps", pod]);
-            c
-        }
-        _ => {
-            let mut c = crate::docker::Docker::get().cli();
-            c.args(["logs", "--timestamps", &dev.image]);
-            c
-        }
+    let mut cmd = if let (Deployer::Kubectl, Some(pod)) = (project.deployer, &project.pod) {
+        let mut c = project.kubectl();
+        c.args(["logs", "--timestamps", pod]);
+        c
+    } else {
+        let mut c = crate::docker::Docker::get().cli();
+        c.args(["logs", "--timestamps", &dev.image]);
+        c
     };
     let out = crate::tools::run(&mut cmd)?;
     let mut lines: Vec<(SystemTime, String)> = [out.stdout, out.stderr]

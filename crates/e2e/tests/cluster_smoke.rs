@@ -202,12 +202,11 @@ fn port_forward_get(cluster: &Cluster, path: &str) -> String {
         if out.status.success() && !out.stdout.is_empty() {
             break String::from_utf8_lossy(&out.stdout).into_owned();
         }
-        if Instant::now() > deadline {
-            panic!(
-                "nothing served through port-forward on 127.0.0.1:{port}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        assert!(
+            Instant::now() <= deadline,
+            "nothing served through port-forward on 127.0.0.1:{port}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::thread::sleep(Duration::from_millis(300));
     };
     drop(pf);

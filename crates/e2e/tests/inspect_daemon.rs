@@ -2,7 +2,7 @@
 //! (Skaffold v2.24.0, docker deployer, `build.local.push: false`) built into
 //! the private Docker Engine: an image that exists nowhere but in the
 //! daemon. The report comes from the Engine API over the daemon's unix
-//! socket (DOCKER_HOST), and over `tcp://127.0.0.1:PORT` through a relay to
+//! socket (`DOCKER_HOST`), and over `tcp://127.0.0.1:PORT` through a relay to
 //! that socket; a name the daemon lacks gives one line naming every source
 //! tried.
 
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// The first build of a `skaffold dev` (builder and run image pulled,
 /// every layer made) on a loaded 2-core machine.
-const FIRST_BUILD: Duration = Duration::from_secs(900);
+const FIRST_BUILD: Duration = Duration::from_mins(15);
 
 /// `filesync inspect ARGS…` against the daemon at `docker_host`.
 fn inspect(docker_host: &str, args: &[&str]) -> Output {

@@ -59,7 +59,7 @@ fn platform_0_13_keeps_rules_in_our_label_and_the_legacy_sbom() {
     let build = build_metadata(&labels);
     let bom_empty = build
         .get("bom")
-        .is_none_or(|b| b.is_null() || b.as_array().is_some_and(|a| a.is_empty()));
+        .is_none_or(|b| b.is_null() || b.as_array().is_some_and(std::vec::Vec::is_empty));
     assert!(
         bom_empty,
         "Platform API 0.13 must not put the BOM in the label: {build}"
@@ -326,7 +326,7 @@ fn java_production_build_is_paketos_alone() {
 
 /// A dev build with the generated profile's settings: the JDK is the
 /// launch JVM (one JDK, no copy of ours), and our `maven` layer carries
-/// Maven and the build's repository, writable, pointed at by MAVEN_OPTS.
+/// Maven and the build's repository, writable, pointed at by `MAVEN_OPTS`.
 /// Prints the layer's size.
 #[test]
 fn java_dev_image_carries_maven_and_its_repository_once() {

@@ -14,7 +14,7 @@ use filesync_e2e::skaffold_dev::{Mode, SkaffoldDev};
 use std::time::Duration;
 
 /// How long a rebuild in the container may take on a loaded machine.
-const REBUILD: Duration = Duration::from_secs(300);
+const REBUILD: Duration = Duration::from_mins(5);
 
 /// `bad` is a version of `case.edit` that does not compile; `error` a
 /// piece of the compiler's message for it.
@@ -27,7 +27,7 @@ fn compile_error_keeps_the_old_version(case: &Case, bad: &str, error: &str) {
     }) {
         panic!("{label}: never served {:?}: {e:#}", case.first);
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap_or_else(|e| panic!("{label}: {e:#}"));
 
     // The broken save: synced, not rebuilt by Skaffold; the compiler's

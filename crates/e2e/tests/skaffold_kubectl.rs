@@ -90,7 +90,10 @@ mod skaffold_kubectl {
                     let msg = e
                         .downcast_ref::<String>()
                         .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .or_else(|| {
+                            e.downcast_ref::<&str>()
+                                .map(std::string::ToString::to_string)
+                        })
                         .unwrap_or_default();
                     eprintln!("FAILED: {name} ({:.0?})", t.elapsed());
                     failed.push(format!("{name}: {msg}"));
@@ -108,7 +111,7 @@ mod skaffold_kubectl {
         });
         // Issue 23: synced changes survive a container restart in the pod.
         each("restart: kill 1, then a rebuild and redeploy", &|| {
-            common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true)
+            common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true);
         });
         each(
             "liveness: a failed probe restarts on the last sync",
@@ -116,7 +119,7 @@ mod skaffold_kubectl {
                 common::restart::synced_changes_survive(
                     common::restart::Restart::LivenessProbe,
                     false,
-                )
+                );
             },
         );
         each("basic: skaffold run", &|| basic_run(cluster));
@@ -247,7 +250,7 @@ mod skaffold_kubectl {
         }) {
             panic!("never served v1: {e:#}");
         }
-        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+        dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
             .unwrap();
         eprintln!(
             "examples/basic (base, generated, kubectl): first build and deploy served after {} s",
@@ -260,7 +263,7 @@ mod skaffold_kubectl {
             content,
             "/",
             "example-basic v2",
-            Duration::from_secs(60),
+            Duration::from_mins(1),
             "examples/basic: the edit of message.js",
         );
         let (saved, synced, live) = (edit.saved, edit.synced, edit.live);

@@ -420,7 +420,7 @@ fn variables_in_code() -> Vec<String> {
         .filter(|f| f.extension().is_some_and(|e| e == "rs"))
     {
         let text = std::fs::read_to_string(f).unwrap();
-        for (i, _) in text.match_indices("\"") {
+        for (i, _) in text.match_indices('"') {
             let rest = &text[i + 1..];
             let name: String = rest
                 .chars()

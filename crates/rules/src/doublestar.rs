@@ -190,7 +190,7 @@ fn is_zero_length(pattern: &str) -> Result<bool, BadPattern> {
 /// and bounds the work by the number of distinct such pairs.
 #[derive(Default)]
 struct Matcher {
-    /// Cache every step's answer (else count steps against FAST_STEPS).
+    /// Cache every step's answer (else count steps against `FAST_STEPS`).
     memoise: bool,
     steps: usize,
     /// The step budget ran out: every answer since is void.

@@ -286,7 +286,10 @@ mod tests {
             })
             .chain(extensions.iter().take(1));
         let shared: Vec<&str> = shared.copied().collect();
-        let mut names: Vec<String> = MANIFEST_NAMES.iter().map(|n| n.to_string()).collect();
+        let mut names: Vec<String> = MANIFEST_NAMES
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         for ext in extensions {
             names.extend(["index", "package", "setup", ""].map(|s| format!("{s}.{ext}")));
         }

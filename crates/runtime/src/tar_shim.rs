@@ -141,8 +141,7 @@ fn link_stays_inside(target: &Path, link: &Path, to: &Path) -> bool {
     let mut depth: i64 = link
         .parent()
         .and_then(|p| p.strip_prefix(target).ok())
-        .map(|r| r.components().count() as i64)
-        .unwrap_or(-1);
+        .map_or(-1, |r| r.components().count() as i64);
     if depth < 0 {
         return false;
     }
@@ -301,20 +300,17 @@ impl std::error::Error for PartialRename {}
 /// `filesync tar ARGS…`.
 pub fn run(args: &[OsString]) -> i32 {
     if !is_skaffold_form(args) {
-        return match crate::delegate::image_tool("tar") {
-            Some(tool) => {
-                let e = crate::delegate::exec(&tool, "tar", args);
-                eprintln!("filesync tar: running {}: {e}", tool.display());
-                126
-            }
-            None => {
-                eprintln!(
-                    "filesync tar: this image has no tar of its own; only Skaffold's sync form is supported: \
-                     tar {}",
-                    SKAFFOLD_FORM.join(" ")
-                );
-                2
-            }
+        return if let Some(tool) = crate::delegate::image_tool("tar") {
+            let e = crate::delegate::exec(&tool, "tar", args);
+            eprintln!("filesync tar: running {}: {e}", tool.display());
+            126
+        } else {
+            eprintln!(
+                "filesync tar: this image has no tar of its own; only Skaffold's sync form is supported: \
+                 tar {}",
+                SKAFFOLD_FORM.join(" ")
+            );
+            2
         };
     }
     let session = Session::begin();

@@ -1,7 +1,7 @@
 //! File-system events for changes that arrive without a shim (an editor in
 //! the container, `kubectl cp`, a mounted volume). One non-recursive inotify
 //! watch per directory of the app, never descending into excluded or
-//! ignored directories (node_modules, .git, vendor, build output): those
+//! ignored directories (`node_modules`, .git, vendor, build output): those
 //! can hold 100,000 files the developer never edits. New directories are
 //! watched as they appear. Only paths the plan syncs are reported.
 //!

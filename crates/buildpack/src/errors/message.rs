@@ -22,7 +22,11 @@ pub(crate) struct Message {
 }
 
 impl Message {
-    pub(crate) fn new(title: impl Into<String>, what: impl Into<String>, why: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        title: impl Into<String>,
+        what: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Self {
         Message {
             title: title.into(),
             what: what.into(),

@@ -69,17 +69,16 @@ pub(crate) fn check_launch_jdk(layers: &[EarlierLayer]) -> Result<(), MavenLayer
     if launched().any(|l| l.dir.join(jvm::JAVAC).is_file()) {
         return Ok(());
     }
-    match launched().find(|l| l.dir.join(jvm::JAVA).is_file()) {
-        Some(jre) => Err(MavenLayerError::NoJdkAtLaunch {
+    if let Some(jre) = launched().find(|l| l.dir.join(jvm::JAVA).is_file()) {
+        Err(MavenLayerError::NoJdkAtLaunch {
             jvm: jre.dir.clone(),
-        }),
-        None => {
-            println!(
-                "[skaffold-filesync] warning: no earlier buildpack puts a JVM in the image; the \
-                 in-container rebuild needs a JDK (javac) on the PATH at launch"
-            );
-            Ok(())
-        }
+        })
+    } else {
+        println!(
+            "[skaffold-filesync] warning: no earlier buildpack puts a JVM in the image; the \
+             in-container rebuild needs a JDK (javac) on the PATH at launch"
+        );
+        Ok(())
     }
 }
 

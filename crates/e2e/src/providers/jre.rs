@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// The modules of the provider's JRE: what a JRE distribution such as
-/// BellSoft Liberica's carries (Java SE and the runtime `jdk.*` modules),
+/// `BellSoft` Liberica's carries (Java SE and the runtime `jdk.*` modules),
 /// without the compiler (`jdk.compiler`) and the development tools. So,
 /// as with Paketo's JRE, Maven cannot compile with it ("No compiler is
 /// provided in this environment").

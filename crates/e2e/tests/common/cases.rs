@@ -123,7 +123,7 @@ fn node_express(i: usize) -> (String, String) {
         format!("Express v{i}"),
     )
 }
-/// express from npm: node_modules in npm-install's launch layer, linked
+/// express from npm: `node_modules` in npm-install's launch layer, linked
 /// from /workspace (node resolves the link: the path shows the layer).
 pub(crate) const NODE_EXPRESS: Case = Case {
     example: "node-express",
@@ -151,7 +151,7 @@ fn python_flask(i: usize) -> (String, String) {
         format!("Flask v{i}"),
     )
 }
-/// Flask and gunicorn from PyPI: pip-install's site-packages layer on
+/// Flask and gunicorn from `PyPI`: pip-install's site-packages layer on
 /// PYTHONPATH, gunicorn on PATH.
 pub(crate) const PYTHON_FLASK: Case = Case {
     example: "python-flask",

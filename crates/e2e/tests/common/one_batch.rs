@@ -21,7 +21,7 @@ pub(crate) fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
     }) {
         panic!("never served v1: {e:#}");
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap();
     let starts = || get(dev.port, "/starts").map(|r| r.1).unwrap_or_default();
     let before = starts().lines().count();

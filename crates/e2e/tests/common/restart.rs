@@ -72,7 +72,7 @@ fn pod_log(dev: &SkaffoldDev) -> String {
 /// Waits for the restart count to pass `before`, then for the new
 /// container's first answer through Skaffold's forward; returns its body.
 fn first_answer_after_restart(dev: &SkaffoldDev, before: u32) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let deadline = std::time::Instant::now() + Duration::from_mins(2);
     while restarts(dev) <= before {
         assert!(
             std::time::Instant::now() < deadline,
@@ -82,7 +82,7 @@ fn first_answer_after_restart(dev: &SkaffoldDev, before: u32) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
     let body = std::cell::RefCell::new(String::new());
-    let up = wait_for(dev.port, "/", Duration::from_secs(120), |s, b| {
+    let up = wait_for(dev.port, "/", Duration::from_mins(2), |s, b| {
         *body.borrow_mut() = b.to_string();
         s == 200
     });
@@ -111,7 +111,7 @@ pub(crate) fn synced_changes_survive(how: Restart, then_rebuild: bool) {
     }) {
         panic!("never served v1: {e:#}");
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap();
     save_synced_served(
         &dev,
@@ -119,7 +119,7 @@ pub(crate) fn synced_changes_survive(how: Restart, then_rebuild: bool) {
         &node("v2"),
         "/",
         "Node.js v2",
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         &format!("{how:?}: the edit"),
     );
     let mark = dev.mark();

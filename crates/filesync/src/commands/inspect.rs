@@ -184,13 +184,13 @@ async fn lookup_async(
                     })
                 }
                 daemon::Answer::NoSuchImage => {
-                    tried.push(format!("the Docker daemon at {host} has no such image"))
+                    tried.push(format!("the Docker daemon at {host} has no such image"));
                 }
                 daemon::Answer::Unavailable(why) => {
-                    tried.push(format!("no Docker daemon at {host} ({why})"))
+                    tried.push(format!("no Docker daemon at {host} ({why})"));
                 }
                 daemon::Answer::Failed(why) => {
-                    tried.push(format!("the Docker daemon at {host}: {why}"))
+                    tried.push(format!("the Docker daemon at {host}: {why}"));
                 }
             }
         }

@@ -29,8 +29,8 @@ pub(crate) struct Args {
     /// The application directory (an artifact `context` resolving here gets rules).
     #[arg(default_value = ".")]
     app_dir: PathBuf,
-    /// The skaffold.yaml to update; default: APP_DIR/skaffold.yaml, or
-    /// ./skaffold.yaml (Skaffold's own default) when APP_DIR has none.
+    /// The skaffold.yaml to update; default: `APP_DIR/skaffold.yaml`, or
+    /// ./skaffold.yaml (Skaffold's own default) when `APP_DIR` has none.
     #[arg(long, short = 'f', value_name = "FILE")]
     skaffold_file: Option<PathBuf>,
     /// Write the change into the file (idempotent).
@@ -49,7 +49,7 @@ pub(crate) struct Args {
     /// must include skaffold-filesync (docs/user-guide.md).
     #[arg(long, value_name = "REF")]
     buildpack: Option<String>,
-    /// Absolute app dir inside the image (CNB_APP_DIR of the build).
+    /// Absolute app dir inside the image (`CNB_APP_DIR` of the build).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_IMAGE_APP_DIR)]
     image_app_dir: String,
 }
@@ -85,11 +85,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let name = file.display().to_string();
     if args.write {
-        if new != old {
+        if new == old {
+            eprintln!("filesync: {name} is up to date");
+        } else {
             std::fs::write(&file, &new).with_context(|| format!("cannot write {name}"))?;
             eprintln!("filesync: updated {name}");
-        } else {
-            eprintln!("filesync: {name} is up to date");
         }
         eprintln!("{}", interval::NOTE);
         return Ok(ExitCode::SUCCESS);

@@ -72,7 +72,7 @@ fn a_batch_over_the_limit_drops_the_record_and_later_batches_are_not_kept() {
     let m = manifest(&s);
     match &m.state {
         State::Dropped { reason } => {
-            assert!(reason.contains("over the record's limit"), "{reason}")
+            assert!(reason.contains("over the record's limit"), "{reason}");
         }
         other => panic!("{other:?}"),
     }

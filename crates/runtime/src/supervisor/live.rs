@@ -36,7 +36,7 @@ pub const FAST_POLL: Duration = Duration::from_millis(5);
 pub const FAST_FOR: Duration = Duration::from_secs(2);
 pub const SLOW_POLL: Duration = Duration::from_millis(25);
 /// A JVM on a busy node may take tens of seconds to listen again.
-pub const LIVE_MAX: Duration = Duration::from_secs(60);
+pub const LIVE_MAX: Duration = Duration::from_mins(1);
 
 /// The ports the next version must listen on to be live.
 #[derive(Debug, Default)]

@@ -65,7 +65,12 @@ impl Sandbox {
     /// `supervise -- CMD…` appended to `base` (e.g. `unshare … BIN`), run
     /// in the app dir with the usual environment (`env` added; an empty
     /// value removes the variable), its log in `sup.log`.
-    pub(crate) fn supervise_cmd(&self, mut base: Command, cmd: &[&str], env: &[(&str, &str)]) -> Child {
+    pub(crate) fn supervise_cmd(
+        &self,
+        mut base: Command,
+        cmd: &[&str],
+        env: &[(&str, &str)],
+    ) -> Child {
         base.arg("supervise")
             .arg("--config")
             .arg(self.path("cfg.toml"))

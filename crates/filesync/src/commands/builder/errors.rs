@@ -43,7 +43,10 @@ pub(crate) enum BuilderError {
 impl BuilderError {
     /// (what happened, why, the fix).
     fn parts(&self) -> (String, String, String) {
-        use BuilderError::*;
+        use BuilderError::{
+            AlreadyHasBuildpack, LifecycleCopy, Malformed, NoBuildpack, NoClients,
+            NoLegacyPlatform, NoPack, NotABuilder, PackFailed, Unreadable,
+        };
         match self {
             NoPack { path } => (
                 "cannot derive a builder: no `pack` on PATH".into(),

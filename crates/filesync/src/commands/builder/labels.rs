@@ -138,7 +138,11 @@ struct StackMetadata {
 impl BuilderLabels {
     /// The builder `image`'s labels from its config (`source` says where
     /// it was read, for the error).
-    pub(super) fn from_config(image: &str, source: &str, config: &Value) -> Result<Self, BuilderError> {
+    pub(super) fn from_config(
+        image: &str,
+        source: &str,
+        config: &Value,
+    ) -> Result<Self, BuilderError> {
         let labels = &config["config"]["Labels"];
         let text = |label: &'static str| labels.get(label).and_then(Value::as_str);
         let Some(metadata) = text(METADATA) else {

@@ -38,7 +38,11 @@ impl Artifact {
 /// Buildpacks artifacts of `doc` whose `context` (relative to `base_dir`,
 /// the skaffold file's directory, default `.`) is `app_dir` (canonical) or
 /// lies below it, so one run at a monorepo's root covers every app.
-pub(super) fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<Vec<Artifact>> {
+pub(super) fn for_app(
+    doc: &Value,
+    base_dir: &Path,
+    app_dir: &Path,
+) -> anyhow::Result<Vec<Artifact>> {
     let Some(list) = doc.get("build").and_then(|b| b.get("artifacts")) else {
         return Ok(Vec::new());
     };

@@ -118,7 +118,11 @@ fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync
 /// The profile for `artifacts`; `sync_hook`: Skaffold runs sync hooks for
 /// their deploys ([`runs_sync_hooks`]), so the profile adds the after-sync
 /// hook that ends each batch.
-pub(super) fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyhow::Result<Block> {
+pub(super) fn block(
+    artifacts: &[Artifact],
+    options: &Options,
+    sync_hook: bool,
+) -> anyhow::Result<Block> {
     let mut patches = Vec::new();
     let mut abouts = Vec::new();
     for artifact in artifacts {

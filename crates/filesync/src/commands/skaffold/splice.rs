@@ -122,8 +122,7 @@ pub(super) fn apply(body: &str, block: Option<&Block>) -> anyhow::Result<String>
     let indent = rest[..stop]
         .iter()
         .find(|l| l.trim_start().starts_with("- ") || l.trim() == "-")
-        .map(|l| leading_space(l))
-        .unwrap_or("  ");
+        .map_or("  ", |l| leading_space(l));
     let mut out = head;
     out.push_str(&rest[..stop].concat());
     if !out.ends_with('\n') {

@@ -69,7 +69,7 @@ pub fn tree(root: i32) -> Vec<i32> {
 pub fn socket_inodes(pids: &[i32]) -> HashSet<u64> {
     pids.iter()
         .filter_map(|&pid| Process::new(pid).ok()?.fd().ok())
-        .flat_map(|fds| fds.flatten())
+        .flat_map(std::iter::Iterator::flatten)
         .filter_map(|fd| match fd.target {
             FDTarget::Socket(inode) => Some(inode),
             _ => None,

@@ -163,7 +163,13 @@ impl App {
         None
     }
 
-    pub(super) fn spawn_failed(&mut self, now: Instant, e: &SpawnError, retry: bool, out: &mut Out) {
+    pub(super) fn spawn_failed(
+        &mut self,
+        now: Instant,
+        e: &SpawnError,
+        retry: bool,
+        out: &mut Out,
+    ) {
         out.push(Action::Log(format!("cannot start the app: {e}")));
         self.child.spawn_failed();
         self.waiting = Waiting::Nothing;
