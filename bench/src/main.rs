@@ -12,6 +12,9 @@
 //!
 //! Run with `scripts/bench.sh` (builds everything, installs watchexec).
 
+// A benchmark harness: a panic here ends the run with its message.
+#![allow(clippy::unwrap_used)]
+
 mod figures;
 mod measure;
 mod proc_stats;

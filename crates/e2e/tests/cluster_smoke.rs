@@ -9,6 +9,11 @@
 //! This test owns its cluster: it stops one left running by an earlier test
 //! process first, and leaves none behind.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::cluster::{
     assert_host_unchanged, host_snapshot, leftovers, Cluster, PortForward,
 };

@@ -5,6 +5,11 @@
 //! --no-same-owner` and `rm -rf --` exec'd in the container — while the app
 //! is polled over loopback.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::container::Container;
 use filesync_e2e::http::wait_for;
 use filesync_e2e::skaffold_sync::{rules_of, sync, Decision};

@@ -14,6 +14,11 @@
 //! measures the other route, skaffold-filesync as a system buildpack; the
 //! figures and the choice are in `crates/filesync/src/commands/builder.rs`.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod filesync_builder {

@@ -6,6 +6,11 @@
 //! that socket; a name the daemon lacks gives one line naming every source
 //! tried.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::builder::Stack;
 use filesync_e2e::docker::Docker;
 use filesync_e2e::http::wait_for;

@@ -2,6 +2,11 @@
 //! own code reads from the image, what current Platform APIs keep, and that
 //! production builds stay clean.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::tools::{repo_root, run, tool};
 use filesync_e2e::{BuildSpec, Harness, Image};
 use filesync_rules::SyncRule;

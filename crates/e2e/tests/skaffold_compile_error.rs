@@ -6,6 +6,11 @@
 //! serving, and the next good save is served. For the compiled examples:
 //! Go on the tiny stack (`go build`), Java on base (`mvn -o package`).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{assert_no_image_build, save_synced_served, Case, FIRST_BUILD, GO, JAVA, TO_SYNC};

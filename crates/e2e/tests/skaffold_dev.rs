@@ -17,6 +17,11 @@
 //! our shim, the reload, the app's start-up). The cases and their steps
 //! are in tests/common (shared with the kubectl-deployer suite).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use filesync_e2e::skaffold_dev::{Deployer, Mode};

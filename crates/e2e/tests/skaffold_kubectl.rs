@@ -25,6 +25,11 @@
 //! asserts that the host is as it was before the start, with nothing of
 //! the cluster left.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod skaffold_kubectl {

@@ -5,6 +5,11 @@
 //! doublestar v1.3.4 — to every file of the app. The files selected and
 //! their destinations must be exactly those of the engine's auto rules.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

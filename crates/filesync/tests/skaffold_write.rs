@@ -2,6 +2,11 @@
 //! engine's rules, `--write` is idempotent and leaves everything else of
 //! the user's file (comments included) byte for byte in place.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -7,6 +7,11 @@
 //!
 //! Needs root (tmpfs mount) and `node` on PATH.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod fault_load {

@@ -2,6 +2,11 @@
 //! Skaffold's batches through them: copies (`tar`) first, then deletions
 //! (`rm`), optionally ended by the after-sync hook (`filesync sync-done`).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use std::path::Path;

@@ -2,6 +2,11 @@
 //! Every wait is on an event (a log line, a file, a process state), never
 //! a fixed sleep.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use std::path::Path;

@@ -7,6 +7,9 @@
 //! watch interval lowered to 100 ms (`--watch-poll-interval`, also
 //! `SKAFFOLD_WATCH_POLL_INTERVAL`) and saves again: the times side by side.
 
+// The binary drives the filesync-e2e library, which uses the dependencies.
+#![allow(unused_crate_dependencies)]
+
 use filesync_e2e::builder::{Builders, Platform, Stack};
 use filesync_e2e::http::{get, wait_for};
 use filesync_e2e::skaffold_dev::{Deployer, Mode, Project, SkaffoldDev};

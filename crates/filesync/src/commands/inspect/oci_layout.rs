@@ -51,8 +51,7 @@ fn resolve(dir: &Path, descriptor: &Value) -> anyhow::Result<Value> {
         .as_str()
         .context("descriptor without digest")?;
     let doc = read_json(&blob_path(dir, digest)?)?;
-    if doc["manifests"].is_array() {
-        let manifests = doc["manifests"].as_array().unwrap();
+    if let Some(manifests) = doc["manifests"].as_array() {
         let next = manifests
             .iter()
             .find(|m| m["platform"]["os"] == "linux" && m["platform"]["architecture"] == "amd64")
