@@ -94,7 +94,9 @@ impl Drop for Running {
     /// Kills the supervisor and the app it started: the child was spawned
     /// with `process_group(0)`, so its pid names its process group.
     fn drop(&mut self) {
-        let group = Pid::from_raw(self.child.id() as i32);
+        let group = Pid::from_raw(
+            i32::try_from(self.child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"),
+        );
         let _ = killpg(group, Signal::SIGKILL);
         let _ = self.child.wait();
     }
@@ -131,7 +133,7 @@ impl App {
                 let plan = filesync_rules::plan_for_app(
                     &self.dir,
                     self.dir.to_str().unwrap(),
-                    &Default::default(),
+                    &filesync_rules::Overrides::default(),
                 )?;
                 let config = filesync_contract::config::RuntimeConfig {
                     plan,
@@ -139,7 +141,7 @@ impl App {
                     debounce_ms: 50,
                     socket: self.socket().display().to_string(),
                     stop_signal: None,
-                    batch_end: Default::default(),
+                    batch_end: filesync_contract::config::BatchEnd::default(),
                     // No restart record: the benchmark measures reloads only.
                     build_id: None,
                 };

@@ -229,6 +229,8 @@ pub(crate) fn runtime_binary(
 
 /// [`runtime_binary`] from the key's value: `None` when absent,
 /// `Some(None)` when it is not a string.
+// An absent key and a key without a value are different errors.
+#[allow(clippy::option_option)]
 fn runtime_binary_in(
     buildpack_dir: &Path,
     value: Option<Option<&str>>,

@@ -88,7 +88,7 @@ impl Settings {
         };
         let sync_hook = match get(SYNC_HOOK) {
             None => false,
-            Some(v) => crate::trigger::parse_bool_setting(SYNC_HOOK, v)?,
+            Some(v) => crate::trigger::parse_bool_setting(SYNC_HOOK, &v)?,
         };
         Ok(Settings {
             process,

@@ -23,7 +23,7 @@ pub(crate) fn parse_go_bool(value: &str) -> Option<bool> {
 /// error naming `variable`.
 pub(crate) fn parse_bool_setting(
     variable: &'static str,
-    value: String,
+    value: &str,
 ) -> Result<bool, SettingError> {
     let value = value.trim();
     parse_go_bool(value).ok_or_else(|| SettingError {
@@ -42,7 +42,7 @@ pub(crate) fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool,
         let Some(value) = lookup(var).filter(|v| !v.trim().is_empty()) else {
             continue;
         };
-        on |= parse_bool_setting(var, value)?;
+        on |= parse_bool_setting(var, &value)?;
     }
     Ok(on)
 }

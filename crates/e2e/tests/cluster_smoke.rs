@@ -70,6 +70,8 @@ fn cluster_runs_a_pod_and_leaves_the_host_as_it_was() {
     );
 }
 
+// A test reads as one story, start to finish.
+#[allow(clippy::too_many_lines)]
 fn exercise_a_pod(cluster: &Cluster, image: &str) {
     // openssl is in the base run image: its `s_server -WWW` serves the
     // files under its working directory over TLS, which is enough of a

@@ -68,7 +68,7 @@ mod filesync_builder {
     /// Platform API >= 0.15 only. The real `skaffold dev` with the
     /// generated rules: built, synced and served, or not.
     #[test]
-    #[ignore]
+    #[ignore = "a measurement of the stock route, run by hand"]
     fn measure_the_system_buildpack_route() {
         let stock = stock_builder();
         let registry = Builders::get().registry();

@@ -17,6 +17,8 @@ use std::process::Command;
 const APP: &str = "crates/rules/tests/fixtures/node-npm";
 const OUR_LABEL: &str = "skaffold-filesync.metadata";
 
+// The test helper owns the spec each test builds inline.
+#[allow(clippy::needless_pass_by_value)]
 fn build(spec: BuildSpec) -> Image {
     let out = Harness::get().build(&spec).unwrap();
     out.image
@@ -334,6 +336,8 @@ fn java_production_build_is_paketos_alone() {
 /// Maven and the build's repository, writable, pointed at by `MAVEN_OPTS`.
 /// Prints the layer's size.
 #[test]
+// The helper items sit beside the one step that uses them.
+#[allow(clippy::items_after_statements)]
 fn java_dev_image_carries_maven_and_its_repository_once() {
     let mut spec = java(BuildSpec::new(JAVA_APP).devmode());
     for setting in filesync_contract::paketo::dev_build_env(filesync_rules::Family::Java) {

@@ -160,6 +160,8 @@ mod skaffold_kubectl {
     /// pushed, deployed; `kubectl get pod example-basic` reports it
     /// Running; the app answers through `kubectl port-forward` on
     /// 127.0.0.1; `skaffold delete` removes it.
+    // The helper items sit beside the one step that uses them.
+    #[allow(clippy::items_after_statements)]
     fn basic_run(cluster: &Cluster) {
         let project = Project::new("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
             .unwrap_or_else(|e| panic!("{e:#}"));

@@ -262,6 +262,8 @@ fn script_runs(script: &str, command: &str) -> bool {
 /// The static checks: markers, named tests and scripts, the version, the
 /// variables the code reads, `filesync supervise`'s options.
 #[test]
+// A test reads as one story, start to finish.
+#[allow(clippy::too_many_lines)]
 fn every_block_says_how_it_is_checked() {
     let md = guide_text();
     let (blocks, mut problems) = parse(&md);
@@ -737,6 +739,8 @@ const EXPECTED: &[(&str, &[&str])] = &[
 
 /// The guide, run from top to bottom as a user would, against real parts.
 #[test]
+// A test reads as one story, start to finish.
+#[allow(clippy::too_many_lines)]
 fn the_guide_runs_from_install_to_an_inspected_dev_image() {
     let started = Instant::now();
     let (blocks, problems) = parse(&guide_text());

@@ -145,7 +145,12 @@ fn skaffolds_own_loader_sees_the_engines_rules_with_the_same_files_and_destinati
         );
 
         // The engine, fed the env the artifact carries (without our trigger).
-        let plan = filesync_rules::plan_for_app(&app, IMAGE_APP_DIR, &Default::default()).unwrap();
+        let plan = filesync_rules::plan_for_app(
+            &app,
+            IMAGE_APP_DIR,
+            &filesync_rules::Overrides::default(),
+        )
+        .unwrap();
         let expected = engine_destinations(&app, &plan.rules);
         assert!(
             !expected.is_empty(),

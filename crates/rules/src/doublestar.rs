@@ -490,7 +490,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x % n as u64) as usize
+            usize::try_from(x % n as u64).expect("x % n is below n, a usize")
         };
         let pa: Vec<char> = "ab*?/{},[]^\\!-".chars().collect();
         let na: Vec<char> = "ab/!-,".chars().collect();

@@ -141,7 +141,9 @@ fn link_stays_inside(target: &Path, link: &Path, to: &Path) -> bool {
     let mut depth: i64 = link
         .parent()
         .and_then(|p| p.strip_prefix(target).ok())
-        .map_or(-1, |r| r.components().count() as i64);
+        .map_or(-1, |r| {
+            i64::try_from(r.components().count()).unwrap_or(i64::MAX)
+        });
     if depth < 0 {
         return false;
     }
@@ -321,7 +323,7 @@ pub fn run(args: &[OsString]) -> i32 {
         Ok(n) => {
             // Kept before the supervisor hears of the batch: once the app
             // serves it, a container restart replays it.
-            crate::record::keep_tar(record.as_ref(), tee);
+            crate::record::keep_tar(record.as_ref(), &tee);
             session.end(n, "tar");
             crate::log!(
                 "tar: {n} file(s) in place in {} ms",

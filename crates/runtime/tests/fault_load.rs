@@ -11,6 +11,12 @@
 #![allow(unused_crate_dependencies)]
 // A panic in a test is its failure, carrying its message.
 #![allow(clippy::unwrap_used)]
+// Test arithmetic on pids and small counts, all far inside each type's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
 
 mod common;
 

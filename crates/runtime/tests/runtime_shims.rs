@@ -31,6 +31,8 @@ fn raw_stream(entries: &[Entry]) -> Vec<u8> {
 
 fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
+    // The helper items sit beside the one step that uses them.
+    #[allow(clippy::items_after_statements)]
     fn walk(d: &Path, root: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(d).unwrap().flatten() {
             let p = e.path();

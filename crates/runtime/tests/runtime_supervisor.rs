@@ -6,6 +6,12 @@
 #![allow(unused_crate_dependencies)]
 // A panic in a test is its failure, carrying its message.
 #![allow(clippy::unwrap_used)]
+// Test arithmetic on pids and small counts, all far inside each type's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
 
 mod common;
 use common::*;
@@ -276,6 +282,8 @@ fn a_2000_file_sync_restarts_exactly_once_after_the_last_file() {
 }
 
 #[test]
+// A test reads as one story, start to finish.
+#[allow(clippy::too_many_lines)]
 fn the_wrapped_process_gets_the_launchers_environment_exactly() {
     // A /layers tree as the lifecycle exports it, with the real CNB launcher
     // (built by scripts/setup.sh) running both the wrapped type (`web`)
@@ -859,7 +867,7 @@ fn a_listening_app_is_live_once_per_restart_when_it_listens_again() {
         assert!(out.status.success());
         sb.expect_log("live in ", n, Duration::from_secs(30));
         // Live means listening: the new version answers at once.
-        let served = get_or(port, sb.log());
+        let served = get_or(port, &sb.log());
         assert_eq!(served, version, "{}", sb.log());
     }
     let (_, log) = sb.stop(child);
@@ -901,6 +909,6 @@ fn an_app_that_listens_on_nothing_is_live_once_per_rebuild_when_it_has_started()
     assert!(log.find("live in ").unwrap() > restarted, "{log}");
 }
 
-fn get_or(port: u16, log: String) -> String {
+fn get_or(port: u16, log: &str) -> String {
     std::panic::catch_unwind(|| get(port)).unwrap_or_else(|_| panic!("no answer once live:\n{log}"))
 }

@@ -320,6 +320,8 @@ fn added_dependency_served(dev: &SkaffoldDev, case: &Case, label: &str) {
 }
 
 /// A save that Skaffold synced and the app serves.
+// The field names say which event; the shared suffix is the point.
+#[allow(clippy::struct_field_names)]
 pub(crate) struct Synced {
     pub saved: Instant,
     /// Skaffold's `Syncing 1 files` line.

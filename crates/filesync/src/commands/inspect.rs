@@ -258,6 +258,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let found = image_config(&args.image, args.insecure)?;
     let report = metadata::Report::from_config(&found.config)

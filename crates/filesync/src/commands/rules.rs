@@ -48,6 +48,8 @@ struct Synced {
     dest: String,
 }
 
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let app = &args.app_dir;
     anyhow::ensure!(app.is_dir(), "{} is not a directory", app.display());

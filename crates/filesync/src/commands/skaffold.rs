@@ -54,6 +54,8 @@ pub(crate) struct Args {
     image_app_dir: String,
 }
 
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.image_app_dir.starts_with('/') {
         bail!(

@@ -11,7 +11,13 @@ pub(crate) struct Args {
     pub args: Vec<OsString>,
 }
 
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::unnecessary_wraps)]
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let code = filesync_runtime::rm_shim::run(&args.args);
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+    Ok(ExitCode::from(
+        u8::try_from(code.clamp(0, 255)).unwrap_or(u8::MAX),
+    ))
 }

@@ -30,6 +30,8 @@ pub(crate) struct Args {
     pub command: Vec<String>,
 }
 
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = config::load(args.config.as_deref())?;
     let current: launch_env::Env = std::env::vars().collect();
@@ -84,7 +86,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         stop_signal,
         batch_end: config.batch_end,
     })?;
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+    Ok(ExitCode::from(
+        u8::try_from(code.clamp(0, 255)).unwrap_or(u8::MAX),
+    ))
 }
 
 /// The container's stop grace period in seconds.

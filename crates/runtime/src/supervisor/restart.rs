@@ -84,7 +84,7 @@ impl Restart {
         let ms = now.saturating_duration_since(self.started).as_millis();
         match self.cause {
             Cause::Rebuilt => format!("rebuilt and restarted in {ms} ms"),
-            files => format!("{} -> restarted in {ms} ms", files.label()),
+            files @ Cause::Files { .. } => format!("{} -> restarted in {ms} ms", files.label()),
         }
     }
 }

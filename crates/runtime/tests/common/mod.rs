@@ -3,6 +3,12 @@
 //! way Skaffold's `CreateMappedTar` lays them out (absolute names), and
 //! waits on events (a log line, a file, a condition) instead of sleeps.
 #![allow(dead_code)]
+// Test arithmetic on pids and small counts, all far inside each type's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -208,7 +208,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn config(labels: Value, entrypoint: &str) -> Value {
+    fn config(labels: &Value, entrypoint: &str) -> Value {
         json!({"config": {"Labels": labels, "Entrypoint": [entrypoint], "Env": ["PATH=/cnb/process:/usr/bin"]}})
     }
 
@@ -224,7 +224,7 @@ mod tests {
                           {"type": "worker", "command": "node w.js"}]
         });
         let report = Report::from_config(&config(
-            json!({BUILD_LABEL: build.to_string()}),
+            &json!({BUILD_LABEL: build.to_string()}),
             "/cnb/process/web",
         ))
         .unwrap();
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn launcher_entrypoint_means_the_env_or_no_default() {
         let mut c = config(
-            json!({BUILD_LABEL: json!({"bom": [{"metadata": {"devmode.sync": [{"src": "*.py", "dest": "/workspace"}]}}]}).to_string()}),
+            &json!({BUILD_LABEL: json!({"bom": [{"metadata": {"devmode.sync": [{"src": "*.py", "dest": "/workspace"}]}}]}).to_string()}),
             "/cnb/lifecycle/launcher",
         );
         assert_eq!(Report::from_config(&c).unwrap().default_process, None);
@@ -257,12 +257,12 @@ mod tests {
     #[test]
     fn malformed_or_missing_labels_are_errors_naming_the_label() {
         let err =
-            Report::from_config(&config(json!({BUILD_LABEL: "{not json"}), "/x")).unwrap_err();
+            Report::from_config(&config(&json!({BUILD_LABEL: "{not json"}), "/x")).unwrap_err();
         assert!(format!("{err:#}").contains(BUILD_LABEL));
-        let err = Report::from_config(&config(json!({LABEL: "{\"devmode.sync\": 3}"}), "/x"))
+        let err = Report::from_config(&config(&json!({LABEL: "{\"devmode.sync\": 3}"}), "/x"))
             .unwrap_err();
         assert!(format!("{err:#}").contains(LABEL));
-        let err = Report::from_config(&config(json!({BUILD_LABEL: "{\"processes\": []}"}), "/x"))
+        let err = Report::from_config(&config(&json!({BUILD_LABEL: "{\"processes\": []}"}), "/x"))
             .unwrap_err();
         assert!(format!("{err:#}").contains("no sync rules"));
     }

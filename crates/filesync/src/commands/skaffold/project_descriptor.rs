@@ -89,7 +89,7 @@ mod tests {
         let lookup = |k: &str| merged(&project, (k == rules).then(|| "bad/[x".into()), k);
         assert_eq!(
             filesync_contract::settings::overrides(lookup),
-            Ok(Default::default())
+            Ok(filesync_rules::Overrides::default())
         );
     }
 
