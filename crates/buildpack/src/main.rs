@@ -12,7 +12,8 @@ mod errors;
 mod launch_toml;
 mod layers;
 mod lifecycle_files;
-mod paketo;
+// What the project knows of Paketo: one module, in the contract (the CLI uses it too).
+use filesync_contract::paketo;
 mod settings;
 mod sources;
 mod spring_boot;
