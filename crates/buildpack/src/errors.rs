@@ -15,6 +15,7 @@ mod texts;
 
 use crate::app_process::AppProcessError;
 use crate::layers::filesync::FilesyncLayerError;
+use crate::layers::java_dev::JavaDevLayerError;
 use crate::layers::maven::MavenLayerError;
 use crate::settings::SettingError;
 use crate::sources::SourcesError;
@@ -31,6 +32,7 @@ pub enum BuildpackError {
     AppProcess(AppProcessError),
     Sources(SourcesError),
     MavenLayer(MavenLayerError),
+    JavaDevLayer(JavaDevLayerError),
     FilesyncLayer(FilesyncLayerError),
     /// Opening the app tree for the run user (`writable`).
     Writable {
@@ -84,6 +86,7 @@ from_module_errors!(
     AppProcess(AppProcessError),
     Sources(SourcesError),
     MavenLayer(MavenLayerError),
+    JavaDevLayer(JavaDevLayerError),
     FilesyncLayer(FilesyncLayerError),
 );
 

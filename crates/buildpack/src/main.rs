@@ -80,7 +80,7 @@ impl Buildpack for FilesyncBuildpack {
         let overrides = Overrides::from_env(platform_lookup(env)).map_err(BuildpackError::from)?;
         let settings = settings::Settings::from_env(platform_lookup(env))?;
         let process_type = app_process(&context, settings.process.as_deref())?;
-        let plan = sync_plan(&context, &overrides)?;
+        let mut plan = sync_plan(&context, &overrides)?;
         println!(
             "[skaffold-filesync] {} app: {} sync rule(s), reload: {}",
             plan.family.name(),
@@ -94,6 +94,13 @@ impl Buildpack for FilesyncBuildpack {
         );
         for r in &plan.rules {
             println!("[skaffold-filesync]   {} -> {}", r.src, r.dest);
+        }
+        if let Some(wrapper) = maven_rebuild(&plan) {
+            layers::maven::install(&context, wrapper)?;
+            let filesync = layers::filesync::binary_path(&context);
+            if let Some(command) = layers::java_dev::install(&context, &filesync)? {
+                plan.action = filesync_rules::ReloadAction::Rebuild { command };
+            }
         }
         let label = LabelMetadata {
             sync: plan.rules.clone(),
@@ -114,9 +121,6 @@ impl Buildpack for FilesyncBuildpack {
                 BatchEnd::Shim
             },
         };
-        if let Some(wrapper) = maven_rebuild(&plan) {
-            layers::maven::install(&context, wrapper)?;
-        }
         let opened = writable::make_tree_writable(&context.app_dir).map_err(|source| {
             BuildpackError::Writable {
                 dir: context.app_dir.clone(),

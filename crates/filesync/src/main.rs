@@ -36,6 +36,8 @@ enum Command {
     Rm(commands::rm::Args),
     /// Mark the end of a Skaffold sync batch (an after-sync container hook).
     SyncDone(commands::sync_done::Args),
+    /// Compile a Java dev image's changed app into target/classes (its recorded rebuild).
+    JavaBuild(commands::java_build::Args),
     /// Print the sync rules and processes recorded in an image.
     Inspect(commands::inspect::Args),
     /// Generate or check Skaffold `sync.manual` rules and a dev profile.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Tar(a) => commands::tar::run(a),
         Command::Rm(a) => commands::rm::run(a),
         Command::SyncDone(a) => commands::sync_done::run(a),
+        Command::JavaBuild(a) => commands::java_build::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Skaffold(a) => commands::skaffold::run(a),
         Command::Builder(a) => commands::builder::run(a),

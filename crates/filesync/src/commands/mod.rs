@@ -2,6 +2,7 @@
 //! `run(Args) -> anyhow::Result<ExitCode>`.
 pub mod builder;
 pub mod inspect;
+pub mod java_build;
 pub mod rm;
 pub mod rules;
 pub mod skaffold;
