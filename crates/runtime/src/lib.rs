@@ -5,6 +5,7 @@
 pub mod config;
 pub mod delegate;
 pub mod errors;
+pub mod java_build;
 pub mod launch_env;
 pub mod metadata;
 pub mod protocol;

@@ -1,2 +1,3 @@
 pub mod filesync;
+pub mod java_dev;
 pub mod maven;
