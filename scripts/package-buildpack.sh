@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Assembles the skaffold-filesync buildpack directory:
-#   OUTDIR/skaffold-filesync/{buildpack.toml, bin/detect, bin/build, bin/filesync}
+#   OUTDIR/skaffold-filesync/{buildpack.toml, bin/detect, bin/build, bin/filesync,
+#   java/FilesyncCompiler.class}
 # bin/detect and bin/build are the libcnb buildpack binary (it dispatches on
 # argv[0]); bin/filesync is the in-image runtime the buildpack installs in
 # the image (the `filesync-runtime` binary of crates/runtime, under the name
@@ -63,6 +64,16 @@ cp crates/buildpack/buildpack.toml "$dir/"
 cp "$REL/skaffold-filesync-buildpack" "$dir/bin/build"
 ln -sf build "$dir/bin/detect"
 cp "$REL/filesync-runtime" "$dir/bin/filesync"
+# The resident compiler of Java dev images (crates/buildpack/java), for the
+# JDK the image runs: --release 17 is the oldest with Unix domain sockets.
+# Without a JDK here the buildpack still works; Java dev images then
+# compile with a javac process per sync (slower).
+if command -v javac >/dev/null; then
+  mkdir -p "$dir/java"
+  javac -Xlint:all -Werror --release 17 -d "$dir/java" crates/buildpack/java/FilesyncCompiler.java
+else
+  echo "package-buildpack: warning: no javac: Java dev images get no resident compiler" >&2
+fi
 echo "==> assembled $dir"
 printf '    %-28s %s bytes\n' "bin/build (buildpack)" "$(stat -c %s "$dir/bin/build")" \
   "bin/filesync (runtime)" "$(stat -c %s "$dir/bin/filesync")"

@@ -15,6 +15,7 @@ mod texts;
 
 use crate::app_process::AppProcessError;
 use crate::layers::filesync::FilesyncLayerError;
+use crate::layers::java_dev::JavaDevLayerError;
 use crate::layers::maven::MavenLayerError;
 use crate::lifecycle_files::LifecycleFileError;
 use crate::settings::SettingError;
@@ -35,6 +36,7 @@ pub enum BuildpackError {
     AppProcess(AppProcessError),
     Sources(SourcesError),
     MavenLayer(MavenLayerError),
+    JavaDevLayer(JavaDevLayerError),
     FilesyncLayer(FilesyncLayerError),
     /// Opening the app tree for the run user (`writable`).
     Writable {
@@ -89,6 +91,7 @@ from_module_errors!(
     AppProcess(AppProcessError),
     Sources(SourcesError),
     MavenLayer(MavenLayerError),
+    JavaDevLayer(JavaDevLayerError),
     FilesyncLayer(FilesyncLayerError),
 );
 

@@ -12,7 +12,8 @@ mod errors;
 mod launch_toml;
 mod layers;
 mod lifecycle_files;
-mod paketo;
+// What the project knows of Paketo: one module, in the contract (the CLI uses it too).
+use filesync_contract::paketo;
 mod settings;
 mod sources;
 mod spring_boot;
@@ -84,10 +85,15 @@ impl Buildpack for FilesyncBuildpack {
         let overrides = read_overrides(platform_lookup(env)).map_err(BuildpackError::from)?;
         let settings = settings::Settings::from_env(platform_lookup(env))?;
         let process_type = app_process::for_build(&context, settings.process.as_deref())?;
-        let plan = sync_plan::for_build(&context, &overrides)?;
+        let mut plan = sync_plan::for_build(&context, &overrides)?;
         sync_plan::print(&plan);
         if let Some(wrapper) = layers::maven::rebuild_wrapper(&plan) {
             layers::maven::install(&context, wrapper)?;
+            // A Java edit then compiles without Maven (the java-dev layer).
+            let runtime = layers::filesync::binary_path(&context);
+            if let Some(command) = layers::java_dev::install(&context, &runtime)? {
+                plan.action = filesync_rules::ReloadAction::Rebuild { command };
+            }
         }
         writable::open_app_dir(&context.app_dir)?;
         let config = dev_image::runtime_config(&plan, &process_type, &settings);

@@ -21,7 +21,8 @@
 //!
 //! Modules: [`variables`] (every variable name), [`settings`] (the rule
 //! engine's overrides read from them), [`config`] (the recorded runtime
-//! config, the socket, stop signals), [`label`], [`processes`], and
+//! config, the socket, stop signals), [`java_build`] (what a Java dev
+//! image's rebuild reads), [`label`], [`processes`], and
 //! [`paketo`] (Paketo's own settings a dev build sets).
 //!
 //! Data flows one way: the rule engine knows nothing of this crate; this
@@ -29,6 +30,7 @@
 //! of the buildpack, the runtime or the CLI.
 
 pub mod config;
+pub mod java_build;
 pub mod label;
 pub mod paketo;
 pub mod processes;

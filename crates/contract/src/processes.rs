@@ -24,6 +24,9 @@ pub mod subcommand {
     pub const TAR: &str = "tar";
     pub const RM: &str = "rm";
     pub const SYNC_DONE: &str = "sync-done";
+    /// A Java dev image's rebuild command (`java-build CONFIG`), recorded
+    /// by the buildpack's java-dev layer.
+    pub const JAVA_BUILD: &str = "java-build";
 }
 
 /// The runtime binary's name inside the buildpack (`bin/`) and inside its

@@ -381,7 +381,7 @@ mod dev_loop {
     }
 
     #[test]
-    fn java_on_base_is_rebuilt_with_maven_in_the_container() {
+    fn java_on_base_is_recompiled_without_maven_in_the_container() {
         // What the generated dev profile sets: libbs (and its stand-in)
         // removes the sources otherwise, and libjvm puts a JRE in the image.
         let app = DevLoop::start("java", "java", "Java v1", |spec, _| {
@@ -389,7 +389,7 @@ mod dev_loop {
         });
         let rel = "src/main/java/example/Message.java";
         app.edits(
-            "java (base, mvn -o package in the container)",
+            "java (base, filesync java-build in the container)",
             rel,
             |i| {
                 (
@@ -400,7 +400,8 @@ mod dev_loop {
                 )
             },
         );
-        app.logged("mvn -o -q clean package -DskipTests", "rebuilt with Maven");
+        app.logged("java-build", "recompiled by filesync java-build, not Maven");
+        app.logged("compiled 2 source(s)", "every source compiled");
         app.deletion_disappears(
             "src/main/resources/public/about.html",
             "/static/about.html",

@@ -378,6 +378,7 @@ fn java_dev_image_carries_maven_and_its_repository_once() {
     );
     let classpath = std::fs::read_to_string(ours.join("env.launch/CLASSPATH.prepend")).unwrap();
     assert_eq!(classpath, "/workspace/target/classes");
+    java_dev_layer(&rootfs, &image, 0);
     let du = |p: &std::path::Path| {
         let out = run(Command::new("du").args(["-sk"]).arg(p)).unwrap();
         String::from_utf8_lossy(&out.stdout)
@@ -450,5 +451,30 @@ fn spring_boot_dev_image_loads_its_classes_from_the_rebuild_output() {
     assert!(
         !ours.join("env.launch/CLASSPATH.prepend").exists(),
         "target/classes must not be on CLASSPATH for a Spring Boot app"
+    );
+    java_dev_layer(&rootfs, &image, libs.len());
+}
+
+/// Our `java-dev` layer in a Java dev image: the resident compiler, the
+/// recorded compile (`jars` class path entries, release 17 as the example
+/// POMs say), the dev loop's JVM flags, and the rebuild command in our
+/// label is `filesync java-build`, not Maven.
+fn java_dev_layer(rootfs: &std::path::Path, image: &Image, jars: usize) {
+    let layer = rootfs.join("layers/skaffold-filesync/java-dev");
+    assert!(layer.join("compiler/FilesyncCompiler.class").is_file());
+    let config: filesync_contract::java_build::JavaBuildConfig =
+        toml::from_str(&std::fs::read_to_string(layer.join("java-build.toml")).unwrap()).unwrap();
+    assert_eq!(config.release, Some(17), "{config:?}");
+    assert_eq!(config.classpath.len(), jars, "{config:?}");
+    assert_eq!(
+        config.classes,
+        std::path::Path::new("/workspace/target/classes")
+    );
+    let flags = std::fs::read_to_string(layer.join("env.launch/JAVA_TOOL_OPTIONS.append")).unwrap();
+    assert_eq!(flags, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+    let label = image.labels().unwrap()[OUR_LABEL].clone();
+    assert!(
+        label.contains("\"java-build\"") && !label.contains("\"mvn\""),
+        "{label}"
     );
 }

@@ -12,6 +12,7 @@ use clap as _;
 pub mod config;
 pub mod delegate;
 pub mod errors;
+pub mod java_build;
 pub mod launch_env;
 pub mod metadata;
 pub mod protocol;

@@ -45,6 +45,9 @@ enum Command {
     /// Mark the end of a Skaffold sync batch (an after-sync container hook).
     #[command(name = subcommand::SYNC_DONE)]
     SyncDone(commands::sync_done::Args),
+    /// Compile a Java dev image's changed app into target/classes (its recorded rebuild).
+    #[command(name = subcommand::JAVA_BUILD)]
+    JavaBuild(commands::java_build::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Tar(a) => commands::tar::run(a),
         Command::Rm(a) => commands::rm::run(a),
         Command::SyncDone(a) => commands::sync_done::run(a),
+        Command::JavaBuild(a) => commands::java_build::run(a),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 use super::{BuildpackError, Message, Output};
 use crate::app_process::AppProcessError;
 use crate::layers::filesync::FilesyncLayerError;
+use crate::layers::java_dev::JavaDevLayerError;
 use crate::lifecycle_files::{LifecycleFile, LifecycleFileError, RUNTIME_BINARY_KEY};
 use crate::paketo::live_reload;
 use crate::settings::{self, Expected, SettingError};
@@ -39,6 +40,7 @@ pub(super) fn message(error: &BuildpackError) -> Message {
         BuildpackError::AppProcess(e) => app_process(e),
         BuildpackError::Sources(e) => sources(e),
         BuildpackError::MavenLayer(e) => maven(e),
+        BuildpackError::JavaDevLayer(e) => java_dev_layer(e),
         BuildpackError::FilesyncLayer(e) => filesync_layer(e),
         BuildpackError::Writable { dir, source } => Message::new(
             "Cannot make the app's files writable",
@@ -235,6 +237,19 @@ fn app_process(e: &AppProcessError) -> Message {
         .fix(format!(
             "Or set {process} to a process type that runs the app without watchexec."
         )),
+    }
+}
+
+fn java_dev_layer(e: &JavaDevLayerError) -> Message {
+    match e {
+        JavaDevLayerError::Write { file, source } => Message::new(
+            "Cannot make the Java dev layer",
+            format!("Writing {} failed.", file.display()),
+            "A synced Java edit compiles without Maven with what this layer records (the \
+             class path, the release level) and the resident compiler it holds.",
+        )
+        .fix("Check the build's disk space and the permissions of the file named above, then build again.")
+        .details(source),
     }
 }
 

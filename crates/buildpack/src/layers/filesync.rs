@@ -24,6 +24,16 @@ pub enum FilesyncLayerError {
     WriteConfig(String),
 }
 
+/// Where [`install`] puts the runtime binary, known before it runs (the
+/// Java rebuild command names it).
+pub fn binary_path(context: &BuildContext<FilesyncBuildpack>) -> PathBuf {
+    context
+        .layers_dir
+        .join("filesync")
+        .join("bin")
+        .join(RUNTIME_BINARY)
+}
+
 /// Installs the layer; returns the runtime binary's path in the image.
 pub(crate) fn install(
     context: &BuildContext<FilesyncBuildpack>,
@@ -36,9 +46,10 @@ pub(crate) fn install(
             launch: true,
         },
     )?;
-    let bin_dir = layer.path().join("bin");
-    std::fs::create_dir_all(&bin_dir).map_err(FilesyncLayerError::InstallBinary)?;
-    let binary = bin_dir.join(RUNTIME_BINARY);
+    let binary = binary_path(context);
+    debug_assert!(binary.starts_with(layer.path()));
+    let bin_dir = binary.parent().unwrap_or(&binary);
+    std::fs::create_dir_all(bin_dir).map_err(FilesyncLayerError::InstallBinary)?;
     std::fs::copy(crate::lifecycle_files::runtime_binary(context)?, &binary)
         .map_err(FilesyncLayerError::InstallBinary)?;
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))

@@ -1,2 +1,3 @@
-pub(crate) mod filesync;
-pub(crate) mod maven;
+pub mod filesync;
+pub mod java_dev;
+pub mod maven;
