@@ -26,7 +26,7 @@ pub enum FilesyncLayerError {
 
 /// Where [`install`] puts the runtime binary, known before it runs (the
 /// Java rebuild command names it).
-pub fn binary_path(context: &BuildContext<FilesyncBuildpack>) -> PathBuf {
+pub(crate) fn binary_path(context: &BuildContext<FilesyncBuildpack>) -> PathBuf {
     context
         .layers_dir
         .join("filesync")
