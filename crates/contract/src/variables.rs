@@ -45,3 +45,8 @@ pub const SOCKET: &str = "FILESYNC_SOCKET";
 pub const STOP_SIGNAL_RUNTIME: &str = "FILESYNC_STOP_SIGNAL";
 /// Run-time grace, in seconds, between the stop signal and KILL.
 pub const STOP_GRACE_SECONDS: &str = "FILESYNC_STOP_GRACE_SECONDS";
+/// Run-time override of the directory restart records live in (default:
+/// the pod's shared `/dev/shm/filesync`).
+pub const RECORD_DIR: &str = "FILESYNC_RECORD_DIR";
+/// Run-time size limit of the restart record, in MiB; 0 turns it off.
+pub const RECORD_LIMIT_MIB: &str = "FILESYNC_RECORD_LIMIT_MIB";

@@ -140,25 +140,9 @@ impl Harness {
         })
     }
 
-    /// Builds `spec` with the real lifecycle. A failed build is `Ok` with
-    /// no image, so tests can assert on the lifecycle's output.
-    pub fn build(&self, spec: &BuildSpec) -> anyhow::Result<BuildOutput> {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let ws = tempfile::Builder::new()
-            .prefix("filesync-build-")
-            .tempdir()?;
-        let w = ws.path();
-        for d in ["layers", "platform/env", "buildpacks", "home"] {
-            std::fs::create_dir_all(w.join(d))?;
-        }
-        run(Command::new("cp")
-            .arg("-a")
-            .arg(&spec.app_dir)
-            .arg(w.join("app")))?;
-        for (k, v) in &spec.env {
-            std::fs::write(w.join("platform/env").join(k), v)?;
-        }
+    /// Copies the providers, procfile and (when asked) ours into
+    /// `w/buildpacks` and writes `w/order.toml`: one group, in Paketo's order.
+    fn stage_buildpacks(&self, spec: &BuildSpec, w: &Path) -> anyhow::Result<()> {
         let mut group = Vec::new();
         // Paketo's order: the language buildpacks, then procfile
         // (optional; a Procfile's types replace theirs), then ours.
@@ -184,6 +168,29 @@ impl Harness {
             w.join("order.toml"),
             format!("[[order]]\n{}", group.join("\n")),
         )?;
+        Ok(())
+    }
+
+    /// Builds `spec` with the real lifecycle. A failed build is `Ok` with
+    /// no image, so tests can assert on the lifecycle's output.
+    pub fn build(&self, spec: &BuildSpec) -> anyhow::Result<BuildOutput> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let ws = tempfile::Builder::new()
+            .prefix("filesync-build-")
+            .tempdir()?;
+        let w = ws.path();
+        for d in ["layers", "platform/env", "buildpacks", "home"] {
+            std::fs::create_dir_all(w.join(d))?;
+        }
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(&spec.app_dir)
+            .arg(w.join("app")))?;
+        for (k, v) in &spec.env {
+            std::fs::write(w.join("platform/env").join(k), v)?;
+        }
+        self.stage_buildpacks(spec, w)?;
         run(Command::new("chown")
             .arg("-R")
             .arg(format!("{BUILD_UID}:{BUILD_UID}"))
@@ -202,21 +209,7 @@ impl Harness {
         for d in ["/workspace", "/layers"] {
             std::fs::create_dir_all(d)?;
         }
-        let creator = [
-            lifecycle_tool("creator").display().to_string(),
-            "-app=/workspace".into(),
-            "-layers=/layers".into(),
-            format!("-platform={}", path(w, "platform")),
-            format!("-buildpacks={}", path(w, "buildpacks")),
-            format!("-order={}", path(w, "order.toml")),
-            format!("-run-image={run_image}"),
-            format!("-launcher={}", lifecycle_tool("launcher").display()),
-            "-skip-restore".into(),
-            format!("-uid={BUILD_UID}"),
-            format!("-gid={BUILD_UID}"),
-            "-no-color".into(),
-            reference.clone(),
-        ];
+        let creator = creator_args(w, &run_image, &reference);
         let script = format!(
             "mount --bind {app} /workspace && mount --bind {layers} /layers && \
              exec setpriv --reuid={BUILD_UID} --regid={BUILD_UID} --clear-groups \"$@\"",
@@ -250,6 +243,27 @@ impl Harness {
         let image = out.status.success().then(|| Image::new(&reference));
         Ok(BuildOutput { image, log })
     }
+}
+
+/// The creator's arguments: the workspace `w`'s platform, buildpacks and
+/// order, the app and layers at /workspace and /layers, exporting
+/// `reference` on `run_image`.
+fn creator_args(w: &Path, run_image: &str, reference: &str) -> [String; 13] {
+    [
+        lifecycle_tool("creator").display().to_string(),
+        "-app=/workspace".into(),
+        "-layers=/layers".into(),
+        format!("-platform={}", path(w, "platform")),
+        format!("-buildpacks={}", path(w, "buildpacks")),
+        format!("-order={}", path(w, "order.toml")),
+        format!("-run-image={run_image}"),
+        format!("-launcher={}", lifecycle_tool("launcher").display()),
+        "-skip-restore".into(),
+        format!("-uid={BUILD_UID}"),
+        format!("-gid={BUILD_UID}"),
+        "-no-color".into(),
+        reference.to_string(),
+    ]
 }
 
 fn path(w: &Path, p: &str) -> String {

@@ -70,9 +70,9 @@ fn cluster_runs_a_pod_and_leaves_the_host_as_it_was() {
     );
 }
 
-// A test reads as one story, start to finish.
-#[allow(clippy::too_many_lines)]
-fn exercise_a_pod(cluster: &Cluster, image: &str) {
+/// Applies the smoke Pod (openssl serving /tmp over TLS on 8443) running
+/// `image` and waits until it is Ready.
+fn start_the_pod(cluster: &Cluster, image: &str) {
     // openssl is in the base run image: its `s_server -WWW` serves the
     // files under its working directory over TLS, which is enough of a
     // server to prove port-forward (and that the synced file is served).
@@ -116,7 +116,10 @@ fn exercise_a_pod(cluster: &Cluster, image: &str) {
         "cluster: pod Ready {:.1?} after apply (image pulled from {image})",
         t.elapsed()
     );
+}
 
+/// Skaffold's sync into the Pod: a copy, checked with `cat`, then a delete.
+fn copy_and_delete_as_skaffold_does(cluster: &Cluster) {
     // Skaffold's copy, exactly: a tar of absolute destination paths on stdin.
     let staging = tempfile::tempdir().unwrap();
     let file = staging.path().join("tmp/smoke/hello.txt");
@@ -174,6 +177,12 @@ fn exercise_a_pod(cluster: &Cluster, image: &str) {
             "/tmp/smoke/gone",
         ])
         .expect("kubectl exec … rm -rf --");
+}
+
+fn exercise_a_pod(cluster: &Cluster, image: &str) {
+    start_the_pod(cluster, image);
+
+    copy_and_delete_as_skaffold_does(cluster);
 
     let logs = cluster
         .kubectl_out(&["logs", POD, "-c", "app"])

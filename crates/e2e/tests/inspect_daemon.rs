@@ -90,27 +90,9 @@ impl Shutdown for UnixStream {
     }
 }
 
-#[test]
-fn inspect_daemon_reads_the_image_skaffold_dev_built_into_the_local_daemon() {
-    // The binary under test, current with this checkout (a no-op when it is).
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args(["build", "-q", "-p", "filesync"])
-        .current_dir(repo_root())
-        .status()
-        .unwrap();
-    assert!(built.success(), "cargo build -p filesync failed");
-
-    let dev = SkaffoldDev::start_with("node", Mode::Generated, Stack::Base, Deployer::Docker)
-        .unwrap_or_else(|e| panic!("skaffold dev: {e:#}"));
-    let up = wait_for(dev.port, "/", FIRST_BUILD, |s, b| {
-        s == 200 && b.contains("Node.js v1")
-    });
-    assert!(up.is_ok(), "never served v1: {up:?}\n{}", dev.log());
-
-    // NAME:TAG exactly as Skaffold deployed it (the docker deployer names
-    // the container after the image).
-    let docker = Docker::get();
+/// NAME:TAG exactly as Skaffold deployed it: the image of the container
+/// the docker deployer named after it.
+fn deployed_image(docker: &Docker, dev: &SkaffoldDev) -> String {
     let out = docker
         .cli()
         .args(["inspect", "--format", "{{.Config.Image}}", &dev.image])
@@ -127,13 +109,12 @@ fn inspect_daemon_reads_the_image_skaffold_dev_built_into_the_local_daemon() {
         "container {} runs {image}",
         dev.image
     );
+    image
+}
 
-    let text = ok(&inspect(&docker.host, &[&image]));
-    eprintln!("filesync inspect {image}:\n{text}");
-    assert!(
-        text.contains(&format!("source: Docker daemon at {}", docker.host)),
-        "{text}"
-    );
+/// The text report's rules are node's, to /workspace, and its default
+/// process is the buildpack's supervisor wrapping `web`: that process's type.
+fn assert_node_rules_and_the_supervisor_default(text: &str) -> String {
     let (rules, rest) = text
         .split_once("filesync rules (skaffold-filesync.metadata")
         .unwrap_or_else(|| panic!("no filesync rules: {text}"));
@@ -163,6 +144,62 @@ fn inspect_daemon_reads_the_image_skaffold_dev_built_into_the_local_daemon() {
         processes.contains(&format!("default process: {kind}\n")),
         "{text}"
     );
+    kind.to_string()
+}
+
+/// `filesync inspect` of a name the daemon lacks, on a registry that is
+/// not there: one line naming both sources.
+fn assert_a_missing_name_names_both_sources(docker_host: &str) {
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let missing = format!("127.0.0.1:{closed}/no-such-app:dev");
+    let out = inspect(docker_host, &[&missing]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    for needle in [
+        "in neither the Docker daemon nor a registry",
+        &format!("the Docker daemon at {docker_host} has no such image"),
+        &format!("registry http://127.0.0.1:{closed}/v2/no-such-app/manifests/dev"),
+        "Connection refused",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+}
+
+#[test]
+fn inspect_daemon_reads_the_image_skaffold_dev_built_into_the_local_daemon() {
+    // The binary under test, current with this checkout (a no-op when it is).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "-q", "-p", "filesync"])
+        .current_dir(repo_root())
+        .status()
+        .unwrap();
+    assert!(built.success(), "cargo build -p filesync failed");
+
+    let dev = SkaffoldDev::start_with("node", Mode::Generated, Stack::Base, Deployer::Docker)
+        .unwrap_or_else(|e| panic!("skaffold dev: {e:#}"));
+    let up = wait_for(dev.port, "/", FIRST_BUILD, |s, b| {
+        s == 200 && b.contains("Node.js v1")
+    });
+    assert!(up.is_ok(), "never served v1: {up:?}\n{}", dev.log());
+
+    // NAME:TAG exactly as Skaffold deployed it (the docker deployer names
+    // the container after the image).
+    let docker = Docker::get();
+    let image = deployed_image(docker, &dev);
+
+    let text = ok(&inspect(&docker.host, &[&image]));
+    eprintln!("filesync inspect {image}:\n{text}");
+    assert!(
+        text.contains(&format!("source: Docker daemon at {}", docker.host)),
+        "{text}"
+    );
+    let kind = assert_node_rules_and_the_supervisor_default(&text);
 
     // The daemon only, and the same report as JSON.
     let json: serde_json::Value = serde_json::from_str(&ok(&inspect(
@@ -188,22 +225,5 @@ fn inspect_daemon_reads_the_image_skaffold_dev_built_into_the_local_daemon() {
 
     // A name the daemon lacks, on a registry that is not there: one line
     // naming both sources.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let missing = format!("127.0.0.1:{closed}/no-such-app:dev");
-    let out = inspect(&docker.host, &[&missing]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    for needle in [
-        "in neither the Docker daemon nor a registry",
-        &format!("the Docker daemon at {} has no such image", docker.host),
-        &format!("registry http://127.0.0.1:{closed}/v2/no-such-app/manifests/dev"),
-        "Connection refused",
-    ] {
-        assert!(err.contains(needle), "{needle:?} in {err}");
-    }
+    assert_a_missing_name_names_both_sources(&docker.host);
 }

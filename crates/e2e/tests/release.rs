@@ -47,6 +47,44 @@ fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap()
 }
 
+/// The released binary prints `version` and is statically linked.
+fn assert_static_and_versioned(release: &Release, version: &str) {
+    // The binary: the version, statically linked (it runs on any run image).
+    let out = run(Command::new(release.binary()).arg("--version")).unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.split_whitespace().any(|w| w == version),
+        "--version printed {printed:?}, not {version}"
+    );
+    let ldd = Command::new("ldd").arg(release.binary()).output().unwrap();
+    let ldd = format!(
+        "{}{}",
+        String::from_utf8_lossy(&ldd.stdout),
+        String::from_utf8_lossy(&ldd.stderr)
+    );
+    assert!(
+        ldd.contains("statically linked") || ldd.contains("not a dynamic executable"),
+        "ldd {}: {ldd}",
+        release.binary().display()
+    );
+}
+
+/// SHA256SUMS verifies with sha256sum itself and covers both assets.
+fn assert_sha256sums_cover_both_assets(release: &Release) {
+    let check = run(Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(release.dir()))
+    .unwrap();
+    let check = String::from_utf8_lossy(&check.stdout);
+    for asset in [release.cnb(), release.binary()] {
+        let name = asset.file_name().unwrap().to_string_lossy();
+        assert!(
+            check.lines().any(|l| l == format!("{name}: OK")),
+            "sha256sum -c did not check {name}:\n{check}"
+        );
+    }
+}
+
 #[test]
 fn release_writes_an_oci_buildpackage_a_static_binary_and_checksums() {
     let out = tempfile::tempdir().unwrap();
@@ -100,49 +138,13 @@ fn release_writes_an_oci_buildpackage_a_static_binary_and_checksums() {
         packaged.display()
     );
 
-    // The binary: the version, statically linked (it runs on any run image).
-    let out = run(Command::new(release.binary()).arg("--version")).unwrap();
-    let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        printed.split_whitespace().any(|w| w == version),
-        "--version printed {printed:?}, not {version}"
-    );
-    let ldd = Command::new("ldd").arg(release.binary()).output().unwrap();
-    let ldd = format!(
-        "{}{}",
-        String::from_utf8_lossy(&ldd.stdout),
-        String::from_utf8_lossy(&ldd.stderr)
-    );
-    assert!(
-        ldd.contains("statically linked") || ldd.contains("not a dynamic executable"),
-        "ldd {}: {ldd}",
-        release.binary().display()
-    );
+    assert_static_and_versioned(&release, &version);
 
-    // SHA256SUMS verifies with sha256sum itself and covers both assets.
-    let check = run(Command::new("sha256sum")
-        .args(["-c", "SHA256SUMS"])
-        .current_dir(release.dir()))
-    .unwrap();
-    let check = String::from_utf8_lossy(&check.stdout);
-    for asset in [release.cnb(), release.binary()] {
-        let name = asset.file_name().unwrap().to_string_lossy();
-        assert!(
-            check.lines().any(|l| l == format!("{name}: OK")),
-            "sha256sum -c did not check {name}:\n{check}"
-        );
-    }
+    assert_sha256sums_cover_both_assets(&release);
 }
 
-#[test]
-fn release_published_buildpack_builds_with_pack() {
-    let registry = Registry::start().unwrap();
-    let release = Release::get();
-    let reference = release.publish(&registry.host()).unwrap();
-    let repo = format!("{}/{REPOSITORY}", registry.host());
-    assert_eq!(reference, format!("{repo}:{}", workspace_version()));
-
-    // In the registry: the buildpackage label, as in the .cnb.
+/// The published image carries the buildpackage label, as in the .cnb.
+fn assert_published_with_the_buildpackage_label(reference: &str) {
     let out = run(Command::new(tool("skopeo")).args([
         "inspect",
         "--config",
@@ -158,6 +160,37 @@ fn release_published_buildpack_builds_with_pack() {
         serde_json::from_str::<Value>(label).unwrap()["id"],
         "skaffold-filesync"
     );
+}
+
+/// The built image's skaffold-filesync label: the release's version and
+/// sync rules.
+fn assert_our_label_has_sync_rules(labels: &Value, version: &str) {
+    let ours = labels[filesync_contract::label::LABEL]
+        .as_str()
+        .unwrap_or_else(|| {
+            panic!(
+                "the image lacks {}: {labels}",
+                filesync_contract::label::LABEL
+            )
+        });
+    let ours: Value = serde_json::from_str(ours).unwrap();
+    assert_eq!(ours["version"], version, "{ours}");
+    assert!(
+        !ours["devmode.sync"].as_array().unwrap().is_empty(),
+        "no sync rules in {ours}"
+    );
+}
+
+#[test]
+fn release_published_buildpack_builds_with_pack() {
+    let registry = Registry::start().unwrap();
+    let release = Release::get();
+    let reference = release.publish(&registry.host()).unwrap();
+    let repo = format!("{}/{REPOSITORY}", registry.host());
+    assert_eq!(reference, format!("{repo}:{}", workspace_version()));
+
+    // In the registry: the buildpackage label, as in the .cnb.
+    assert_published_with_the_buildpackage_label(&reference);
 
     // The real pack build: the builder's order, then the published
     // buildpack, as a user adds it to a builder. The test builder carries
@@ -213,18 +246,5 @@ fn release_published_buildpack_builds_with_pack() {
         "the published buildpack differs from the builder's (the released .cnb):\n{log}"
     );
     let labels = json(&inspect.expect("pack build succeeded").unwrap().stdout);
-    let ours = labels[filesync_contract::label::LABEL]
-        .as_str()
-        .unwrap_or_else(|| {
-            panic!(
-                "the image lacks {}: {labels}",
-                filesync_contract::label::LABEL
-            )
-        });
-    let ours: Value = serde_json::from_str(ours).unwrap();
-    assert_eq!(ours["version"], release.version(), "{ours}");
-    assert!(
-        !ours["devmode.sync"].as_array().unwrap().is_empty(),
-        "no sync rules in {ours}"
-    );
+    assert_our_label_has_sync_rules(&labels, release.version());
 }

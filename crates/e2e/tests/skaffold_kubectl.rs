@@ -73,6 +73,33 @@ mod skaffold_kubectl {
         let cluster = Cluster::get();
         eprintln!("cluster: schedulable after {:.1?}", t.elapsed());
 
+        let failed = run_the_cases(cluster);
+
+        let pods = cluster
+            .kubectl_out(&["get", "pods", "-A", "-o", "name"])
+            .unwrap_or_else(|e| format!("{e:#}"));
+        let t = Instant::now();
+        guard.0 = false;
+        Cluster::stop().expect("scripts/cluster.sh stop");
+        eprintln!("cluster: stopped in {:.1?}", t.elapsed());
+        assert_host_unchanged(&before);
+        let left = leftovers();
+        assert!(
+            left.is_empty(),
+            "left of the cluster after stop:\n{}",
+            left.join("\n")
+        );
+        eprintln!("whole kubectl suite: {:.0?}", t0.elapsed());
+        assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+        assert!(
+            pods.trim().is_empty(),
+            "Skaffold left pods after Ctrl-C or delete: {pods}"
+        );
+    }
+
+    /// Runs every case on `cluster`, each one's panic caught and kept:
+    /// the failures, as "name: message".
+    fn run_the_cases(cluster: &Cluster) -> Vec<String> {
         // FILESYNC_KUBECTL_ONLY=node,basic runs only those cases (while
         // working on one); the suite runs them all.
         let only = std::env::var("FILESYNC_KUBECTL_ONLY").ok();
@@ -129,59 +156,16 @@ mod skaffold_kubectl {
         );
         each("basic: skaffold run", &|| basic_run(cluster));
         each("basic: skaffold dev", &basic_dev);
-
-        let pods = cluster
-            .kubectl_out(&["get", "pods", "-A", "-o", "name"])
-            .unwrap_or_else(|e| format!("{e:#}"));
-        let t = Instant::now();
-        guard.0 = false;
-        Cluster::stop().expect("scripts/cluster.sh stop");
-        eprintln!("cluster: stopped in {:.1?}", t.elapsed());
-        assert_host_unchanged(&before);
-        let left = leftovers();
-        assert!(
-            left.is_empty(),
-            "left of the cluster after stop:\n{}",
-            left.join("\n")
-        );
-        eprintln!("whole kubectl suite: {:.0?}", t0.elapsed());
-        assert!(failed.is_empty(), "{}", failed.join("\n\n"));
-        assert!(
-            pods.trim().is_empty(),
-            "Skaffold left pods after Ctrl-C or delete: {pods}"
-        );
+        failed
     }
 
     fn kubectl_case(case: &Case) {
         common::run(case, Mode::Generated, Deployer::Kubectl);
     }
 
-    /// examples/basic with `skaffold run` as the seed describes it: built,
-    /// pushed, deployed; `kubectl get pod example-basic` reports it
-    /// Running; the app answers through `kubectl port-forward` on
-    /// 127.0.0.1; `skaffold delete` removes it.
-    // The helper items sit beside the one step that uses them.
-    #[allow(clippy::items_after_statements)]
-    fn basic_run(cluster: &Cluster) {
-        let project = Project::new("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        assert_eq!(project.pod.as_deref(), Some("example-basic"));
-        // `skaffold run` leaves what it deployed, also when it fails.
-        struct DeleteOnDrop<'a>(&'a Project, bool);
-        impl Drop for DeleteOnDrop<'_> {
-            fn drop(&mut self) {
-                if self.1 {
-                    let _ = self.0.run(&["delete"]);
-                }
-            }
-        }
-        let mut deployed = DeleteOnDrop(&project, true);
-        let t = Instant::now();
-        let out = project
-            .run(&["run", "--cache-artifacts=false"])
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        eprintln!("examples/basic: skaffold run done in {:.1?}", t.elapsed());
-        let log = String::from_utf8_lossy(&out.stdout);
+    /// examples/basic's Pod is Running (as `kubectl get pod` and its
+    /// phase say) on the image Skaffold pushed to --default-repo.
+    fn assert_running_from_the_registry(cluster: &Cluster, log: &str) {
         let get_pod = cluster
             .kubectl_out(&["get", "pod", "example-basic"])
             .unwrap_or_else(|e| panic!("{e:#}\nskaffold run said:\n{log}"));
@@ -219,6 +203,35 @@ mod skaffold_kubectl {
             image.starts_with(&format!("{registry}/example-basic")),
             "the Pod's image {image} is not in {registry}"
         );
+    }
+
+    /// examples/basic with `skaffold run` as the seed describes it: built,
+    /// pushed, deployed; `kubectl get pod example-basic` reports it
+    /// Running; the app answers through `kubectl port-forward` on
+    /// 127.0.0.1; `skaffold delete` removes it.
+    // The helper items sit beside the one step that uses them.
+    #[allow(clippy::items_after_statements)]
+    fn basic_run(cluster: &Cluster) {
+        let project = Project::new("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(project.pod.as_deref(), Some("example-basic"));
+        // `skaffold run` leaves what it deployed, also when it fails.
+        struct DeleteOnDrop<'a>(&'a Project, bool);
+        impl Drop for DeleteOnDrop<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    let _ = self.0.run(&["delete"]);
+                }
+            }
+        }
+        let mut deployed = DeleteOnDrop(&project, true);
+        let t = Instant::now();
+        let out = project
+            .run(&["run", "--cache-artifacts=false"])
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        eprintln!("examples/basic: skaffold run done in {:.1?}", t.elapsed());
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert_running_from_the_registry(cluster, &log);
         let served = port_forward_get(&project, "example-basic", "/");
         assert!(
             served.contains("Hello from example-basic v1"),

@@ -259,15 +259,10 @@ fn script_runs(script: &str, command: &str) -> bool {
     })
 }
 
-/// The static checks: markers, named tests and scripts, the version, the
-/// variables the code reads, `filesync supervise`'s options.
-#[test]
-// A test reads as one story, start to finish.
-#[allow(clippy::too_many_lines)]
-fn every_block_says_how_it_is_checked() {
-    let md = guide_text();
-    let (blocks, mut problems) = parse(&md);
-    for b in &blocks {
+/// Each block's marker holds (the named tests and scripts exist and run
+/// it), and YAML and TOML blocks parse.
+fn check_each_block(blocks: &[Block], problems: &mut Vec<String>) {
+    for b in blocks {
         match &b.marker {
             Marker::TestedBy(tests) => {
                 for (file, name) in tests {
@@ -297,7 +292,10 @@ fn every_block_says_how_it_is_checked() {
             }
         }
     }
-    // Each kind the walk needs is there.
+}
+
+/// Each kind of block the walk needs is there.
+fn check_the_walk_has_each_kind(blocks: &[Block], problems: &mut Vec<String>) {
     for (what, present) in [
         (
             "a builder.toml",
@@ -322,8 +320,10 @@ fn every_block_says_how_it_is_checked() {
             problems.push(format!("{GUIDE} has no {what}"));
         }
     }
+}
 
-    // The sections a user needs, and the failures users actually meet.
+/// The sections a user needs, and the failures users actually meet.
+fn check_sections_and_troubleshooting(md: &str, problems: &mut Vec<String>) {
     for heading in [
         "## Install",
         "## A builder that includes the buildpack",
@@ -352,8 +352,10 @@ fn every_block_says_how_it_is_checked() {
             ));
         }
     }
+}
 
-    // File names carry the workspace version.
+/// File names carry the workspace version.
+fn check_file_names_carry_the_version(md: &str, problems: &mut Vec<String>) {
     let version = env!("CARGO_PKG_VERSION");
     for (n, line) in md.lines().enumerate() {
         for prefix in ["skaffold-filesync-", "filesync-"] {
@@ -375,17 +377,10 @@ fn every_block_says_how_it_is_checked() {
             }
         }
     }
+}
 
-    // Every variable the buildpack and the runtime read.
-    for var in variables_in_code() {
-        if !md.contains(&format!("`{var}`")) {
-            problems.push(format!(
-                "{GUIDE} does not document {var}, which the code reads"
-            ));
-        }
-    }
-
-    // Every option of `filesync supervise`.
+/// Every option of `filesync supervise` is documented.
+fn check_supervise_options_are_documented(md: &str, problems: &mut Vec<String>) {
     let help = run(Command::new(filesync_e2e::tools::runtime_bin()).args(["supervise", "--help"]))
         .unwrap();
     for option in String::from_utf8_lossy(&help.stdout)
@@ -400,6 +395,31 @@ fn every_block_says_how_it_is_checked() {
             ));
         }
     }
+}
+
+/// The static checks: markers, named tests and scripts, the version, the
+/// variables the code reads, `filesync supervise`'s options.
+#[test]
+fn every_block_says_how_it_is_checked() {
+    let md = guide_text();
+    let (blocks, mut problems) = parse(&md);
+    check_each_block(&blocks, &mut problems);
+    check_the_walk_has_each_kind(&blocks, &mut problems);
+
+    check_sections_and_troubleshooting(&md, &mut problems);
+
+    check_file_names_carry_the_version(&md, &mut problems);
+
+    // Every variable the buildpack and the runtime read.
+    for var in variables_in_code() {
+        if !md.contains(&format!("`{var}`")) {
+            problems.push(format!(
+                "{GUIDE} does not document {var}, which the code reads"
+            ));
+        }
+    }
+
+    check_supervise_options_are_documented(&md, &mut problems);
 
     problems.dedup();
     assert!(
@@ -737,25 +757,10 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The guide, run from top to bottom as a user would, against real parts.
-#[test]
-// A test reads as one story, start to finish.
-#[allow(clippy::too_many_lines)]
-fn the_guide_runs_from_install_to_an_inspected_dev_image() {
-    let started = Instant::now();
-    let (blocks, problems) = parse(&guide_text());
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
-    let builders = Builders::get(); // the registry, with the stack images
-    let mut walk = Walk {
-        image: format!("filesync-user-guide-{}", std::process::id()),
-        scratch: tempfile::Builder::new()
-            .prefix("filesync-user-guide-")
-            .tempdir()
-            .unwrap(),
-        registry: builders.registry().to_string(),
-        docker_host: Docker::get().host.clone(),
-        skaffold_yaml: None,
-    };
+/// Skaffold's global config in the walk's home (no metrics, no prompts, no
+/// update check) and the developer's app: examples/node without its
+/// generated profile (the guide's skaffold.yaml replaces the example's).
+fn prepare_home_and_app(walk: &Walk) {
     // Skaffold's global config: no metrics, no prompts, no update check.
     std::fs::create_dir_all(walk.home().join(".skaffold")).unwrap();
     std::fs::write(
@@ -771,6 +776,81 @@ fn the_guide_runs_from_install_to_an_inspected_dev_image() {
         .arg(repo_root().join("examples/node"))
         .arg(walk.scratch.path().join("app")))
     .unwrap();
+}
+
+/// What the guide's prose promises the commands of run block `b` print.
+fn assert_the_promised_output(b: &Block, out: &str) {
+    for (command, wants) in EXPECTED {
+        if b.text.contains(command) {
+            for want in *wants {
+                assert!(
+                    out.contains(want),
+                    "{GUIDE}:{}: `{command}` did not print {want:?}:\n{out}",
+                    b.line
+                );
+            }
+        }
+    }
+}
+
+/// A profile example: active on the guide's skaffold.yaml, it sets the
+/// trigger, the hook and manual rules, and has the shape of the profile
+/// `filesync skaffold --write` wrote into the app's config.
+fn check_the_profile_example(walk: &Walk, b: &Block) {
+    let base = walk.skaffold_yaml.clone().unwrap_or_else(|| {
+        panic!(
+            "{GUIDE}:{}: a profile example before the skaffold.yaml",
+            b.line
+        )
+    });
+    // The example, active, on the guide's config.
+    let dir = walk.dir("profile");
+    std::fs::write(dir.join("skaffold.yaml"), format!("{base}{}", b.text)).unwrap();
+    let effective = walk.diagnose(&dir, Some("filesync")).unwrap_or_else(|e| {
+        panic!(
+            "{GUIDE}:{}: skaffold diagnose -p filesync refused it:\n{e}",
+            b.line
+        )
+    });
+    for want in ["BP_FILESYNC_ENABLED=true", "filesync-sync-done", "manual:"] {
+        assert!(
+            effective.contains(want),
+            "{GUIDE}:{}: with the profile active, no {want}:\n{effective}",
+            b.line
+        );
+    }
+    // What `filesync skaffold --write` wrote into the app's
+    // config (an earlier block), active and of the same shape.
+    let app = walk.dir("app");
+    let written = std::fs::read_to_string(app.join("skaffold.yaml")).unwrap();
+    walk.diagnose(&app, Some("filesync"))
+        .unwrap_or_else(|e| panic!("the generated profile, refused by skaffold diagnose:\n{e}"));
+    assert_eq!(
+        profile_shape(&format!("{base}{}", b.text)),
+        profile_shape(&written),
+        "{GUIDE}:{}: the example profile is not what `filesync skaffold --write` wrote:\n{written}",
+        b.line
+    );
+}
+
+/// The guide, run from top to bottom as a user would, against real parts.
+#[test]
+fn the_guide_runs_from_install_to_an_inspected_dev_image() {
+    let started = Instant::now();
+    let (blocks, problems) = parse(&guide_text());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let builders = Builders::get(); // the registry, with the stack images
+    let mut walk = Walk {
+        image: format!("filesync-user-guide-{}", std::process::id()),
+        scratch: tempfile::Builder::new()
+            .prefix("filesync-user-guide-")
+            .tempdir()
+            .unwrap(),
+        registry: builders.registry().to_string(),
+        docker_host: Docker::get().host.clone(),
+        skaffold_yaml: None,
+    };
+    prepare_home_and_app(&walk);
     let lifecycle = lifecycle_dist(&walk.scratch.path().join("lifecycle-dist"));
 
     let mut ran = BTreeMap::new();
@@ -779,18 +859,7 @@ fn the_guide_runs_from_install_to_an_inspected_dev_image() {
         match &b.marker {
             Marker::Run { dir } => {
                 let out = walk.run_block(b, &walk.dir(dir));
-                // What the guide's prose promises these commands print.
-                for (command, wants) in EXPECTED {
-                    if b.text.contains(command) {
-                        for want in *wants {
-                            assert!(
-                                out.contains(want),
-                                "{GUIDE}:{}: `{command}` did not print {want:?}:\n{out}",
-                                b.line
-                            );
-                        }
-                    }
-                }
+                assert_the_promised_output(b, &out);
                 if b.text.contains("filesync inspect") {
                     inspected = Some(out);
                 }
@@ -823,41 +892,7 @@ fn the_guide_runs_from_install_to_an_inspected_dev_image() {
                 *ran.entry("skaffold-fragment").or_insert(0) += 1;
             }
             Marker::SkaffoldProfile => {
-                let base = walk.skaffold_yaml.clone().unwrap_or_else(|| {
-                    panic!(
-                        "{GUIDE}:{}: a profile example before the skaffold.yaml",
-                        b.line
-                    )
-                });
-                // The example, active, on the guide's config.
-                let dir = walk.dir("profile");
-                std::fs::write(dir.join("skaffold.yaml"), format!("{base}{}", b.text)).unwrap();
-                let effective = walk.diagnose(&dir, Some("filesync")).unwrap_or_else(|e| {
-                    panic!(
-                        "{GUIDE}:{}: skaffold diagnose -p filesync refused it:\n{e}",
-                        b.line
-                    )
-                });
-                for want in ["BP_FILESYNC_ENABLED=true", "filesync-sync-done", "manual:"] {
-                    assert!(
-                        effective.contains(want),
-                        "{GUIDE}:{}: with the profile active, no {want}:\n{effective}",
-                        b.line
-                    );
-                }
-                // What `filesync skaffold --write` wrote into the app's
-                // config (an earlier block), active and of the same shape.
-                let app = walk.dir("app");
-                let written = std::fs::read_to_string(app.join("skaffold.yaml")).unwrap();
-                walk.diagnose(&app, Some("filesync")).unwrap_or_else(|e| {
-                    panic!("the generated profile, refused by skaffold diagnose:\n{e}")
-                });
-                assert_eq!(
-                    profile_shape(&format!("{base}{}", b.text)),
-                    profile_shape(&written),
-                    "{GUIDE}:{}: the example profile is not what `filesync skaffold --write` wrote:\n{written}",
-                    b.line
-                );
+                check_the_profile_example(&walk, b);
                 *ran.entry("skaffold-profile").or_insert(0) += 1;
             }
             Marker::TestedBy(_) | Marker::Script(_) | Marker::Output => {}

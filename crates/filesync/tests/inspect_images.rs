@@ -552,16 +552,12 @@ fn token_server(dir: &Path) -> TokenServer {
     }
 }
 
-fn answer_token_request(
-    mut stream: std::net::TcpStream,
-    key: &Path,
-    x5c: &str,
-    log: &std::sync::Mutex<Vec<TokenRequest>>,
-) -> std::io::Result<()> {
+/// The token request's Basic-auth user ("anonymous" without one) and the
+/// scopes it asks for.
+fn read_user_and_scopes(stream: &std::net::TcpStream) -> std::io::Result<(String, Vec<String>)> {
     use base64::Engine;
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, BufReader};
     let b64 = base64::engine::general_purpose::STANDARD;
-    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -591,6 +587,19 @@ fn answer_token_request(
                 .replace("%2F", "/")
         })
         .collect();
+    Ok((user, scopes))
+}
+
+fn answer_token_request(
+    mut stream: std::net::TcpStream,
+    key: &Path,
+    x5c: &str,
+    log: &std::sync::Mutex<Vec<TokenRequest>>,
+) -> std::io::Result<()> {
+    use base64::Engine;
+    use std::io::Write;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (user, scopes) = read_user_and_scopes(&stream)?;
     let granted = user == "filesync:secret";
     log.lock().unwrap().push((
         user.split(':').next().unwrap_or("").to_string(),

@@ -95,6 +95,50 @@ fn engine_destinations(
     map
 }
 
+/// One artifact Skaffold's loader saw in `name`'s app: our trigger, manual
+/// rules (the engine's, unless the app sets its own), and the engine's
+/// files and destinations.
+fn assert_skaffold_syncs_as_the_engine(
+    name: &str,
+    artifact: &serde_json::Value,
+    rules: &[filesync_rules::SyncRule],
+    expected: &BTreeMap<String, Vec<String>>,
+) {
+    let env: Vec<&str> = artifact["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        env.contains(&"BP_FILESYNC_ENABLED=true"),
+        "{name}: trigger missing in {env:?}"
+    );
+    assert_eq!(
+        artifact["auto_sync"], false,
+        "{name}: manual rules, not auto"
+    );
+    let manual: Vec<filesync_rules::SyncRule> =
+        serde_json::from_value(artifact["manual"].clone()).unwrap();
+    if env
+        .iter()
+        .all(|e| !e.starts_with("BP_FILESYNC_RULES=") && !e.starts_with("BP_FILESYNC_EXTRA_RULES="))
+    {
+        assert_eq!(manual, rules, "{name}: rules");
+    }
+    let got: BTreeMap<String, Vec<String>> =
+        serde_json::from_value(artifact["files"].clone()).unwrap();
+    assert_eq!(
+        &got, expected,
+        "{name}: files and destinations Skaffold would sync"
+    );
+    eprintln!(
+        "{name}: {} rules, {} files synced to the same destinations",
+        manual.len(),
+        got.len()
+    );
+}
+
 #[test]
 fn skaffolds_own_loader_sees_the_engines_rules_with_the_same_files_and_destinations() {
     let probe = probe();
@@ -157,38 +201,7 @@ fn skaffolds_own_loader_sees_the_engines_rules_with_the_same_files_and_destinati
             "{name}: the engine syncs no file of the app"
         );
         for artifact in seen {
-            let env: Vec<&str> = artifact["env"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_str().unwrap())
-                .collect();
-            assert!(
-                env.contains(&"BP_FILESYNC_ENABLED=true"),
-                "{name}: trigger missing in {env:?}"
-            );
-            assert_eq!(
-                artifact["auto_sync"], false,
-                "{name}: manual rules, not auto"
-            );
-            let manual: Vec<filesync_rules::SyncRule> =
-                serde_json::from_value(artifact["manual"].clone()).unwrap();
-            if env.iter().all(|e| {
-                !e.starts_with("BP_FILESYNC_RULES=") && !e.starts_with("BP_FILESYNC_EXTRA_RULES=")
-            }) {
-                assert_eq!(manual, plan.rules, "{name}: rules");
-            }
-            let got: BTreeMap<String, Vec<String>> =
-                serde_json::from_value(artifact["files"].clone()).unwrap();
-            assert_eq!(
-                got, expected,
-                "{name}: files and destinations Skaffold would sync"
-            );
-            eprintln!(
-                "{name}: {} rules, {} files synced to the same destinations",
-                manual.len(),
-                got.len()
-            );
+            assert_skaffold_syncs_as_the_engine(&name, artifact, &plan.rules, &expected);
         }
     }
 }

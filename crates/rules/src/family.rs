@@ -35,122 +35,16 @@ impl Family {
 
     /// Extensions whose files are synced. Manifests that share one (e.g.
     /// `package.json`) are kept out by the rule generator.
-    // A table: each family's extensions, one line each.
-    #[allow(clippy::too_many_lines)]
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
-            Family::Node => &[
-                "js",
-                "mjs",
-                "cjs",
-                "jsx",
-                "ts",
-                "mts",
-                "cts",
-                "tsx",
-                "coffee",
-                "litcoffee",
-                "json",
-                "vue",
-                "svelte",
-                "hbs",
-                "ejs",
-                "pug",
-                "html",
-                "htm",
-                "css",
-                "scss",
-                "sass",
-                "less",
-                "svg",
-                "png",
-                "jpg",
-                "jpeg",
-                "gif",
-                "ico",
-                "webp",
-                "woff",
-                "woff2",
-                "ttf",
-                "map",
-                "webmanifest",
-                "txt",
-                "md",
-            ],
-            Family::Python => &[
-                "py", "pyi", "html", "htm", "jinja", "jinja2", "j2", "txt", "json", "yaml", "yml",
-                "toml", "cfg", "ini", "sql", "css", "js", "svg", "png", "jpg", "jpeg", "gif",
-                "ico", "webp", "md",
-            ],
-            Family::Ruby => &[
-                "rb", "ru", "rake", "erb", "haml", "slim", "builder", "jbuilder", "yml", "yaml",
-                "json", "html", "htm", "css", "scss", "sass", "js", "coffee", "svg", "png", "jpg",
-                "jpeg", "gif", "ico", "webp", "md",
-            ],
-            Family::Php => &[
-                "php", "phtml", "inc", "twig", "tpl", "html", "htm", "css", "js", "json", "yml",
-                "yaml", "xml", "ini", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
-            ],
-            Family::Go => &[
-                "go", "tmpl", "gohtml", "tpl", "html", "htm", "css", "js", "json", "yaml", "yml",
-                "sql", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
-            ],
-            Family::Java => &[
-                "java",
-                "kt",
-                "kts",
-                "scala",
-                "groovy",
-                "gradle",
-                "properties",
-                "xml",
-                "yml",
-                "yaml",
-                "json",
-                "sql",
-                "html",
-                "htm",
-                "css",
-                "js",
-                "svg",
-                "png",
-                "jpg",
-                "jpeg",
-                "gif",
-                "ico",
-                "webp",
-                "md",
-            ],
-            Family::Dotnet => &[
-                "cs", "fs", "vb", "cshtml", "razor", "json", "xml", "config", "html", "htm", "css",
-                "js", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
-            ],
-            Family::Static => &[
-                "html",
-                "htm",
-                "css",
-                "js",
-                "mjs",
-                "json",
-                "xml",
-                "txt",
-                "svg",
-                "png",
-                "jpg",
-                "jpeg",
-                "gif",
-                "ico",
-                "webp",
-                "avif",
-                "woff",
-                "woff2",
-                "ttf",
-                "otf",
-                "map",
-                "webmanifest",
-                "pdf",
-                "md",
-            ],
+            Family::Node => NODE_EXTENSIONS,
+            Family::Python => PYTHON_EXTENSIONS,
+            Family::Ruby => RUBY_EXTENSIONS,
+            Family::Php => PHP_EXTENSIONS,
+            Family::Go => GO_EXTENSIONS,
+            Family::Java => JAVA_EXTENSIONS,
+            Family::Dotnet => DOTNET_EXTENSIONS,
+            Family::Static => STATIC_EXTENSIONS,
         }
     }
 
@@ -169,6 +63,133 @@ impl Family {
         }
     }
 }
+
+/// Synced extensions of the Node family (see [`Family::extensions`]).
+const NODE_EXTENSIONS: &[&str] = &[
+    "js",
+    "mjs",
+    "cjs",
+    "jsx",
+    "ts",
+    "mts",
+    "cts",
+    "tsx",
+    "coffee",
+    "litcoffee",
+    "json",
+    "vue",
+    "svelte",
+    "hbs",
+    "ejs",
+    "pug",
+    "html",
+    "htm",
+    "css",
+    "scss",
+    "sass",
+    "less",
+    "svg",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "ico",
+    "webp",
+    "woff",
+    "woff2",
+    "ttf",
+    "map",
+    "webmanifest",
+    "txt",
+    "md",
+];
+
+/// Synced extensions of the Python family (see [`Family::extensions`]).
+const PYTHON_EXTENSIONS: &[&str] = &[
+    "py", "pyi", "html", "htm", "jinja", "jinja2", "j2", "txt", "json", "yaml", "yml", "toml",
+    "cfg", "ini", "sql", "css", "js", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
+];
+
+/// Synced extensions of the Ruby family (see [`Family::extensions`]).
+const RUBY_EXTENSIONS: &[&str] = &[
+    "rb", "ru", "rake", "erb", "haml", "slim", "builder", "jbuilder", "yml", "yaml", "json",
+    "html", "htm", "css", "scss", "sass", "js", "coffee", "svg", "png", "jpg", "jpeg", "gif",
+    "ico", "webp", "md",
+];
+
+/// Synced extensions of the Php family (see [`Family::extensions`]).
+const PHP_EXTENSIONS: &[&str] = &[
+    "php", "phtml", "inc", "twig", "tpl", "html", "htm", "css", "js", "json", "yml", "yaml", "xml",
+    "ini", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
+];
+
+/// Synced extensions of the Go family (see [`Family::extensions`]).
+const GO_EXTENSIONS: &[&str] = &[
+    "go", "tmpl", "gohtml", "tpl", "html", "htm", "css", "js", "json", "yaml", "yml", "sql", "svg",
+    "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
+];
+
+/// Synced extensions of the Java family (see [`Family::extensions`]).
+const JAVA_EXTENSIONS: &[&str] = &[
+    "java",
+    "kt",
+    "kts",
+    "scala",
+    "groovy",
+    "gradle",
+    "properties",
+    "xml",
+    "yml",
+    "yaml",
+    "json",
+    "sql",
+    "html",
+    "htm",
+    "css",
+    "js",
+    "svg",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "ico",
+    "webp",
+    "md",
+];
+
+/// Synced extensions of the Dotnet family (see [`Family::extensions`]).
+const DOTNET_EXTENSIONS: &[&str] = &[
+    "cs", "fs", "vb", "cshtml", "razor", "json", "xml", "config", "html", "htm", "css", "js",
+    "svg", "png", "jpg", "jpeg", "gif", "ico", "webp", "md",
+];
+
+/// Synced extensions of the Static family (see [`Family::extensions`]).
+const STATIC_EXTENSIONS: &[&str] = &[
+    "html",
+    "htm",
+    "css",
+    "js",
+    "mjs",
+    "json",
+    "xml",
+    "txt",
+    "svg",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "ico",
+    "webp",
+    "avif",
+    "woff",
+    "woff2",
+    "ttf",
+    "otf",
+    "map",
+    "webmanifest",
+    "pdf",
+    "md",
+];
 
 /// Detects the family from marker files at the root of `app`. Order
 /// matters: many apps of other families carry a `package.json` for their

@@ -42,10 +42,7 @@ use std::path::PathBuf;
 pub use keep::{keep_rm, keep_tar, Tee};
 pub use replay::restore;
 
-/// Env override of the directory records live in.
-pub const DIR_ENV: &str = "FILESYNC_RECORD_DIR";
-/// Env setting of the record's size limit in MiB; 0 turns records off.
-pub const LIMIT_ENV: &str = "FILESYNC_RECORD_LIMIT_MIB";
+pub use filesync_contract::variables::{RECORD_DIR as DIR_ENV, RECORD_LIMIT_MIB as LIMIT_ENV};
 pub const DEFAULT_DIR: &str = "/dev/shm/filesync";
 pub const DEFAULT_LIMIT_MIB: u64 = 16;
 

@@ -483,27 +483,9 @@ http.createServer((req, res) => {
         (answers, handle)
     }
 
-    #[test]
-    fn syncs_during_a_rebuild_end_in_a_build_of_the_last_state() {
-        // A slow build (2 s): concatenates src/*.txt into ../build/out.txt.
-        let action = "kind = \"rebuild\"\ncommand = [\"sh\", \"-c\", \
-            \"sleep 2; mkdir -p ../build; cat src/*.txt > ../build/out.tmp && mv ../build/out.tmp ../build/out.txt; echo built\"]";
-        let sb = Sandbox::new(action);
-        std::fs::create_dir_all(sb.app().join("src")).unwrap();
-        std::fs::write(sb.app().join("src/a.txt"), "a0\n").unwrap();
-        std::fs::create_dir_all(sb.path("build")).unwrap();
-        std::fs::write(sb.path("build/out.txt"), "a0\n").unwrap();
-        let r = Running::start_in(sb, &[("APP_MODE", "build")]);
-        let served = |r: &Running| r.snapshot().and_then(|m| m.get("out").cloned());
-        assert_eq!(served(&r).as_deref(), Some("a0\n"));
-        let old_pid = r.app_pid().unwrap() as u32;
-        let app = r.sb.app();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (polled, poller) = poll(r.port, stop.clone());
-        let start = Instant::now();
-        // Six syncs within about 0.75 s, each landing while a build runs:
-        // every one supersedes the build under way (cancelled, built again
-        // on the final files), so one build completes, of the last state.
+    /// Five syncs of src/a.txt 150 ms apart, the third followed by one of
+    /// src/b.txt.
+    fn sync_six_times(r: &Running, app: &Path) {
         for i in 1..=5 {
             r.sync(&[(app.join("src/a.txt"), format!("a{i}\n").into_bytes())]);
             if i == 3 {
@@ -511,15 +493,11 @@ http.createServer((req, res) => {
             }
             std::thread::sleep(Duration::from_millis(150));
         }
-        let syncing = start.elapsed();
-        let want = "a5\nb3\n";
-        let ok = wait_until(Duration::from_secs(30), || {
-            served(&r).as_deref() == Some(want)
-        });
-        let took = start.elapsed();
-        // The old app reads the build's output too, so it may serve the last
-        // state before the restart: stop polling only once the poller has
-        // had an answer from the new app (or 10 s have passed).
+    }
+
+    /// Waits (up to 10 s) until the poller has had an answer from an app
+    /// other than `old_pid`.
+    fn wait_for_the_new_app(polled: &std::sync::Mutex<Vec<Answer>>, old_pid: u32) {
         wait_until(Duration::from_secs(10), || {
             polled
                 .lock()
@@ -527,17 +505,21 @@ http.createServer((req, res) => {
                 .iter()
                 .any(|(_, p)| p.is_some_and(|p| p != old_pid))
         });
-        stop.store(true, Ordering::SeqCst);
-        poller.join().unwrap();
-        let answers = std::mem::take(&mut *polled.lock().unwrap());
-        let log = r.stop();
-        assert!(ok, "the last build is not of the last state:\n{log}");
-        let started =
-            count(&log, "-> rebuilding: ") + count(&log, "rebuilding on the final files: ");
-        let cancelled = count(&log, "the cancelled build has stopped");
-        let completed = count(&log, "rebuilt and restarted");
-        // The old app answered until the new one took over: the only gap
-        // is the one restart's.
+    }
+
+    /// How the old app handed over to the new one, from the poller's answers.
+    struct Takeover {
+        /// The pids that answered, in turn (repeats folded).
+        pids: Vec<u32>,
+        /// When the old app last answered.
+        last_old: Option<Instant>,
+        /// From the old app's last answer to the new one's first.
+        gap: Duration,
+        /// Polls that failed before the old app's last answer.
+        failed_outside_gap: usize,
+    }
+
+    fn takeover(answers: &[Answer], old_pid: u32) -> Takeover {
         let pids: Vec<u32> = answers
             .iter()
             .filter_map(|(_, p)| *p)
@@ -564,6 +546,63 @@ http.createServer((req, res) => {
             .iter()
             .filter(|(t, p)| p.is_none() && (last_old.is_none_or(|a| *t < a)))
             .count();
+        Takeover {
+            pids,
+            last_old,
+            gap,
+            failed_outside_gap,
+        }
+    }
+
+    #[test]
+    fn syncs_during_a_rebuild_end_in_a_build_of_the_last_state() {
+        // A slow build (2 s): concatenates src/*.txt into ../build/out.txt.
+        let action = "kind = \"rebuild\"\ncommand = [\"sh\", \"-c\", \
+            \"sleep 2; mkdir -p ../build; cat src/*.txt > ../build/out.tmp && mv ../build/out.tmp ../build/out.txt; echo built\"]";
+        let sb = Sandbox::new(action);
+        std::fs::create_dir_all(sb.app().join("src")).unwrap();
+        std::fs::write(sb.app().join("src/a.txt"), "a0\n").unwrap();
+        std::fs::create_dir_all(sb.path("build")).unwrap();
+        std::fs::write(sb.path("build/out.txt"), "a0\n").unwrap();
+        let r = Running::start_in(sb, &[("APP_MODE", "build")]);
+        let served = |r: &Running| r.snapshot().and_then(|m| m.get("out").cloned());
+        assert_eq!(served(&r).as_deref(), Some("a0\n"));
+        let old_pid = r.app_pid().unwrap() as u32;
+        let app = r.sb.app();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (polled, poller) = poll(r.port, stop.clone());
+        let start = Instant::now();
+        // Six syncs within about 0.75 s, each landing while a build runs:
+        // every one supersedes the build under way (cancelled, built again
+        // on the final files), so one build completes, of the last state.
+        sync_six_times(&r, &app);
+        let syncing = start.elapsed();
+        let want = "a5\nb3\n";
+        let ok = wait_until(Duration::from_secs(30), || {
+            served(&r).as_deref() == Some(want)
+        });
+        let took = start.elapsed();
+        // The old app reads the build's output too, so it may serve the last
+        // state before the restart: stop polling only once the poller has
+        // had an answer from the new app (or 10 s have passed).
+        wait_for_the_new_app(&polled, old_pid);
+        stop.store(true, Ordering::SeqCst);
+        poller.join().unwrap();
+        let answers = std::mem::take(&mut *polled.lock().unwrap());
+        let log = r.stop();
+        assert!(ok, "the last build is not of the last state:\n{log}");
+        let started =
+            count(&log, "-> rebuilding: ") + count(&log, "rebuilding on the final files: ");
+        let cancelled = count(&log, "the cancelled build has stopped");
+        let completed = count(&log, "rebuilt and restarted");
+        // The old app answered until the new one took over: the only gap
+        // is the one restart's.
+        let Takeover {
+            pids,
+            last_old,
+            gap,
+            failed_outside_gap,
+        } = takeover(&answers, old_pid);
         eprintln!(
             "FIGURES syncs during a rebuild: 6 syncs in {} ms -> {started} builds started, {cancelled} cancelled, \
              {completed} completed; last state live {} ms after the first sync; the old app answered {} of {} polls \
@@ -710,6 +749,37 @@ http.createServer((req, res) => {
         out
     }
 
+    /// Every synced file `.../f{i}.js` holds `module.exports = {i};`.
+    fn assert_each_file_holds_its_number(on_disk: &BTreeMap<String, String>) {
+        assert!(on_disk.iter().all(|(k, v)| {
+            let i: usize = k
+                .rsplit_once("/f")
+                .unwrap()
+                .1
+                .trim_end_matches(".js")
+                .parse()
+                .unwrap();
+            v == &format!("module.exports = {i};\n")
+        }));
+    }
+
+    /// For scale: how long the system's GNU tar takes to extract the same
+    /// stream on the same file system.
+    fn gnu_tar_extraction(tar: &[u8]) -> Duration {
+        let scratch = tempfile::tempdir().unwrap();
+        let t = Instant::now();
+        let mut gnu = Command::new("tar")
+            .args(["xmf", "-", "--no-same-owner", "-C"])
+            .arg(scratch.path())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        gnu.stdin.take().unwrap().write_all(tar).unwrap();
+        assert!(gnu.wait().unwrap().success());
+        t.elapsed()
+    }
+
     #[test]
     fn a_sync_of_50000_files_lands_whole_with_one_restart() {
         let r = Running::start("kind = \"restart\"", &[]);
@@ -762,30 +832,9 @@ http.createServer((req, res) => {
             tail(&log, 20)
         );
         assert_eq!(on_disk.len(), 50_000);
-        assert!(on_disk.iter().all(|(k, v)| {
-            let i: usize = k
-                .rsplit_once("/f")
-                .unwrap()
-                .1
-                .trim_end_matches(".js")
-                .parse()
-                .unwrap();
-            v == &format!("module.exports = {i};\n")
-        }));
+        assert_each_file_holds_its_number(&on_disk);
         let restarts = count(&log, "] started ") - starts0;
-        // For scale: the system's GNU tar, same stream, same file system.
-        let scratch = tempfile::tempdir().unwrap();
-        let t = Instant::now();
-        let mut gnu = Command::new("tar")
-            .args(["xmf", "-", "--no-same-owner", "-C"])
-            .arg(scratch.path())
-            .stdin(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        gnu.stdin.take().unwrap().write_all(&tar).unwrap();
-        assert!(gnu.wait().unwrap().success());
-        let gnu_took = t.elapsed();
+        let gnu_took = gnu_tar_extraction(&tar);
         eprintln!(
             "FIGURES 50,000-file sync ({:.1} MiB stream, {bytes} bytes of content): extracted in {} ms \
              ({:.0} files/s), app live on all files {} ms after the sync started, {restarts} restart(s); \

@@ -47,13 +47,10 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
-#[test]
-fn entries_escaping_the_target_are_refused_and_nothing_is_written() {
-    let sb = Sandbox::new("kind = \"restart\"");
-    let app = sb.app();
-    let before = tree(sb.dir.path());
+/// Tar streams that each try to write outside `app`, with what they try.
+fn escaping_cases(app: &Path) -> Vec<(&'static str, Vec<Entry>)> {
     let ok = format!("{}/ok.js", app.display());
-    let cases: Vec<(&str, Vec<Entry>)> = vec![
+    vec![
         (
             "dot-dot",
             vec![
@@ -107,7 +104,15 @@ fn entries_escaping_the_target_are_refused_and_nothing_is_written() {
                 Some("/etc/passwd"),
             )],
         ),
-    ];
+    ]
+}
+
+#[test]
+fn entries_escaping_the_target_are_refused_and_nothing_is_written() {
+    let sb = Sandbox::new("kind = \"restart\"");
+    let app = sb.app();
+    let before = tree(sb.dir.path());
+    let cases = escaping_cases(&app);
     for (what, entries) in cases {
         let out = sb.tar(&raw_stream(&entries));
         assert_eq!(out.status.code(), Some(2), "{what}: must fail");

@@ -281,22 +281,10 @@ fn a_2000_file_sync_restarts_exactly_once_after_the_last_file() {
     );
 }
 
-#[test]
-// A test reads as one story, start to finish.
-#[allow(clippy::too_many_lines)]
-fn the_wrapped_process_gets_the_launchers_environment_exactly() {
-    // A /layers tree as the lifecycle exports it, with the real CNB launcher
-    // (built by scripts/setup.sh) running both the wrapped type (`web`)
-    // unwrapped and our supervisor type (`filesync`), which wraps `web`.
-    let launcher =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.work/bin/launcher");
-    assert!(
-        launcher.is_file(),
-        "{} missing: run scripts/setup.sh",
-        launcher.display()
-    );
-    let sb = Sandbox::new("kind = \"restart\"");
-    let layers = sb.path("layers");
+/// A /layers tree as the lifecycle exports it: a provider buildpack with
+/// launch env (shared and `web`-only), ours with its config, and the
+/// metadata of both process types.
+fn write_layers(sb: &Sandbox, layers: &std::path::Path) {
     let w = |p: &str, v: &str| {
         let f = layers.join(p);
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
@@ -334,6 +322,23 @@ fn the_wrapped_process_gets_the_launchers_environment_exactly() {
             bin = BIN,
         ),
     );
+}
+
+#[test]
+fn the_wrapped_process_gets_the_launchers_environment_exactly() {
+    // A /layers tree as the lifecycle exports it, with the real CNB launcher
+    // (built by scripts/setup.sh) running both the wrapped type (`web`)
+    // unwrapped and our supervisor type (`filesync`), which wraps `web`.
+    let launcher =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.work/bin/launcher");
+    assert!(
+        launcher.is_file(),
+        "{} missing: run scripts/setup.sh",
+        launcher.display()
+    );
+    let sb = Sandbox::new("kind = \"restart\"");
+    let layers = sb.path("layers");
+    write_layers(&sb, &layers);
     // The wrapped run writes to wrapped.env: point `web` there for it.
     let procs = sb.path("process");
     std::fs::create_dir_all(&procs).unwrap();

@@ -98,16 +98,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     ));
     let mut apis = labels.lifecycle.api_sets();
     if args.auto {
-        let legacy = config_files::label_bom_only(&apis.platform);
-        if legacy.supported.is_empty() {
-            return Err(BuilderError::NoLegacyPlatform {
-                image: args.from.clone(),
-                lifecycle: labels.lifecycle.version.clone(),
-                offered: apis.platform.supported.clone(),
-            }
-            .into());
-        }
-        apis.platform = legacy;
+        keep_label_bom_platforms(&args.from, &labels, &mut apis)?;
     }
     let newest = config_files::newest(&apis.platform)
         .unwrap_or("?")
@@ -153,6 +144,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     print!("{}", summary.to_text());
     Ok(ExitCode::SUCCESS)
+}
+
+/// For `--auto`: narrows the builder's Platform APIs to those that still
+/// write the BOM label, or says why the builder `from` offers none.
+fn keep_label_bom_platforms(
+    from: &str,
+    labels: &BuilderLabels,
+    apis: &mut labels::Apis,
+) -> Result<(), BuilderError> {
+    let legacy = config_files::label_bom_only(&apis.platform);
+    if legacy.supported.is_empty() {
+        return Err(BuilderError::NoLegacyPlatform {
+            image: from.to_string(),
+            lifecycle: labels.lifecycle.version.clone(),
+            offered: apis.platform.supported.clone(),
+        });
+    }
+    apis.platform = legacy;
+    Ok(())
 }
 
 /// Whether the builder `image` (its config, read from `source`) carries
