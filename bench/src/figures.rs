@@ -3,16 +3,16 @@
 use std::time::Duration;
 
 /// `d` in milliseconds.
-pub fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 #[derive(Default)]
-pub struct Samples(pub Vec<Duration>);
+pub(crate) struct Samples(pub Vec<Duration>);
 
 /// One tool's save-to-live runs for one kind of change.
 #[derive(Default)]
-pub struct SaveToLive {
+pub(crate) struct SaveToLive {
     /// Change start → first response with the new content.
     pub live: Samples,
     /// Change start → `performance.timeOrigin` of the app process serving it.
@@ -26,13 +26,13 @@ pub struct SaveToLive {
 impl SaveToLive {
     /// What the tool adds before the app's own start: change start → the
     /// new process's timeOrigin, minus node's own spawn → timeOrigin.
-    pub fn overhead_ms(&self) -> f64 {
+    pub(crate) fn overhead_ms(&self) -> f64 {
         (ms(self.to_process.median()) - ms(self.node_init.median())).max(0.0)
     }
 
     /// Cross-check: save-to-live median minus paired cold-start median
     /// (noisy: node's start-up varies by tens of ms run to run).
-    pub fn paired_difference_ms(&self) -> f64 {
+    pub(crate) fn paired_difference_ms(&self) -> f64 {
         ms(self.live.median()) - ms(self.cold.median())
     }
 }
@@ -43,11 +43,11 @@ impl Samples {
         v.sort();
         v
     }
-    pub fn median(&self) -> Duration {
+    pub(crate) fn median(&self) -> Duration {
         let v = self.sorted();
         v.get(v.len() / 2).copied().unwrap_or_default()
     }
-    pub fn p90(&self) -> Duration {
+    pub(crate) fn p90(&self) -> Duration {
         let v = self.sorted();
         v.get((v.len() * 9 / 10).min(v.len().saturating_sub(1)))
             .copied()
@@ -55,19 +55,19 @@ impl Samples {
     }
 }
 
-pub struct Burst {
+pub(crate) struct Burst {
     pub restarts: usize,
     pub to_new_version: Duration,
 }
 
-pub struct Idle {
+pub(crate) struct Idle {
     pub cpu: Duration,
     pub peak_rss_kb: u64,
     pub watches: usize,
     pub startup: Duration,
 }
 
-pub struct Sizes {
+pub(crate) struct Sizes {
     pub filesync: u64,
     pub watchexec: u64,
 }

@@ -6,11 +6,14 @@
 //!   content (median, p90), by Skaffold's tar path (our shim / the real
 //!   GNU tar) and by a plain file write; also minus the app's cold start;
 //! - burst: a 2,000-file sync: restarts, time to the new version;
-//! - idle with a 100,000-file node_modules: CPU, peak RSS, inotify watches,
+//! - idle with a 100,000-file `node_modules`: CPU, peak RSS, inotify watches,
 //!   start-up time;
 //! - size: the runtime binary and the bytes the buildpack adds to an image.
 //!
 //! Run with `scripts/bench.sh` (builds everything, installs watchexec).
+
+// A benchmark harness: a panic here ends the run with its message.
+#![allow(clippy::unwrap_used)]
 
 mod figures;
 mod measure;
@@ -152,7 +155,7 @@ fn save_to_live_and_burst(
     Ok(())
 }
 
-/// Each tool idle over a 100,000-file node_modules.
+/// Each tool idle over a 100,000-file `node_modules`.
 fn idle(
     work: &Path,
     tools: [&Tool; 2],

@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub enum Tool {
+pub(crate) enum Tool {
     Ours(PathBuf),
     Watchexec(PathBuf),
 }
 
 impl Tool {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Tool::Ours(_) => "filesync",
             Tool::Watchexec(_) => "watchexec",
@@ -29,7 +29,7 @@ impl Tool {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// Skaffold's path: a tar stream into `tar xmf - -C / --no-same-owner`
     /// (our shim for filesync, GNU tar for watchexec, which has none).
     TarSync,
@@ -38,7 +38,7 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Change::TarSync => "tar-sync",
             Change::PlainWrite => "plain-write",
@@ -46,7 +46,7 @@ impl Change {
     }
 }
 
-pub struct App {
+pub(crate) struct App {
     pub dir: PathBuf,
 }
 
@@ -94,14 +94,16 @@ impl Drop for Running {
     /// Kills the supervisor and the app it started: the child was spawned
     /// with `process_group(0)`, so its pid names its process group.
     fn drop(&mut self) {
-        let group = Pid::from_raw(self.child.id() as i32);
+        let group = Pid::from_raw(
+            i32::try_from(self.child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"),
+        );
         let _ = killpg(group, Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
 
 impl App {
-    pub fn create(dir: &Path) -> anyhow::Result<App> {
+    pub(crate) fn create(dir: &Path) -> anyhow::Result<App> {
         std::fs::create_dir_all(dir.join("lib"))?;
         std::fs::write(dir.join("server.js"), SERVER)?;
         std::fs::write(dir.join("lib/message.js"), "module.exports = \"v0\";\n")?;
@@ -117,8 +119,7 @@ impl App {
 
     fn starts(&self) -> usize {
         std::fs::read_to_string(self.dir.join("../").join(self.starts_name()))
-            .map(|s| s.lines().count())
-            .unwrap_or(0)
+            .map_or(0, |s| s.lines().count())
     }
 
     fn starts_name(&self) -> String {
@@ -132,7 +133,7 @@ impl App {
                 let plan = filesync_rules::plan_for_app(
                     &self.dir,
                     self.dir.to_str().unwrap(),
-                    &Default::default(),
+                    &filesync_rules::Overrides::default(),
                 )?;
                 let config = filesync_contract::config::RuntimeConfig {
                     plan,
@@ -140,7 +141,7 @@ impl App {
                     debounce_ms: 50,
                     socket: self.socket().display().to_string(),
                     stop_signal: None,
-                    batch_end: Default::default(),
+                    batch_end: filesync_contract::config::BatchEnd::default(),
                     // No restart record: the benchmark measures reloads only.
                     build_id: None,
                 };
@@ -237,7 +238,7 @@ impl App {
         Ok((t, from_ms(last_origin(&log)? - spawned_at)))
     }
 
-    pub fn cold_start(&self, runs: usize) -> anyhow::Result<Samples> {
+    pub(crate) fn cold_start(&self, runs: usize) -> anyhow::Result<Samples> {
         let mut s = Samples::default();
         for _ in 0..runs {
             s.0.push(self.cold_once("v0\n")?.0);
@@ -249,7 +250,7 @@ impl App {
     /// taken right after it (same files, same machine state): the overhead
     /// is the difference of their medians, so drift of the machine over a
     /// run does not count as ours or watchexec's.
-    pub fn save_to_live(
+    pub(crate) fn save_to_live(
         &self,
         tool: &Tool,
         how: Change,
@@ -286,7 +287,7 @@ impl App {
         Ok(out)
     }
 
-    pub fn burst(&self, tool: &Tool, n: usize) -> anyhow::Result<Burst> {
+    pub(crate) fn burst(&self, tool: &Tool, n: usize) -> anyhow::Result<Burst> {
         let r = self.spawn(tool)?;
         wait_body(r.port, "v0\n", Duration::from_secs(15))?;
         std::thread::sleep(Duration::from_millis(500));
@@ -306,7 +307,7 @@ impl App {
         let stream = skaffold_tar::stream(&files);
         let start = Instant::now();
         self.tar_sync(tool, &stream)?;
-        wait_body(r.port, "burst\n", Duration::from_secs(60))?;
+        wait_body(r.port, "burst\n", Duration::from_mins(1))?;
         let to_new_version = start.elapsed();
         std::thread::sleep(Duration::from_secs(3));
         Ok(Burst {
@@ -315,7 +316,7 @@ impl App {
         })
     }
 
-    pub fn node_modules(&self, files: usize) -> anyhow::Result<()> {
+    pub(crate) fn node_modules(&self, files: usize) -> anyhow::Result<()> {
         for i in 0..files {
             let dir = self.dir.join(format!("node_modules/pkg{}/lib", i / 100));
             if i % 100 == 0 {
@@ -326,16 +327,18 @@ impl App {
         Ok(())
     }
 
-    pub fn idle(&self, tool: &Tool, duration: Duration) -> anyhow::Result<Idle> {
+    pub(crate) fn idle(&self, tool: &Tool, duration: Duration) -> anyhow::Result<Idle> {
         let start = Instant::now();
         let r = self.spawn(tool)?;
-        wait_body(r.port, "v0\n", Duration::from_secs(120))?;
+        wait_body(r.port, "v0\n", Duration::from_mins(2))?;
         let startup = start.elapsed();
         std::thread::sleep(Duration::from_secs(1));
         let pid = r.child.id();
         let cpu0 = cpu_time(pid)?;
         std::thread::sleep(duration);
-        let cpu = cpu_time(pid)? - cpu0;
+        let cpu = cpu_time(pid)?
+            .checked_sub(cpu0)
+            .expect("a process's CPU time never decreases");
         Ok(Idle {
             cpu,
             peak_rss_kb: peak_rss_kb(pid)?,

@@ -6,7 +6,7 @@ use nix::unistd::{sysconf, SysconfVar};
 use std::time::Duration;
 
 /// utime + stime of a process (all its threads), from /proc/PID/stat.
-pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+pub(crate) fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let after = stat.rsplit_once(") ").context("stat")?.1;
     let f: Vec<&str> = after.split_whitespace().collect();
@@ -18,7 +18,7 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(ticks as f64 / per_second as f64))
 }
 
-pub fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status
         .lines()
@@ -31,7 +31,7 @@ pub fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
         .parse()?)
 }
 
-pub fn inotify_watches(pid: u32) -> usize {
+pub(crate) fn inotify_watches(pid: u32) -> usize {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
         return 0;
     };

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 #[derive(Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub cold_start: Duration,
     pub save_to_live: Vec<(&'static str, Change, SaveToLive)>,
     pub burst: Vec<(&'static str, Burst)>,
@@ -54,10 +54,9 @@ fn machine(runs: usize, filesync: &Path, watchexec: &Path) -> String {
           `cargo install watchexec-cli --locked` into `.work/tools`, runs `filesync-bench`). Same Node.js HTTP app, \
           same changes, same machine, one run. watchexec is run the way Paketo's live reload runs it \
           (`--restart --shell none --watch APP`, ignoring node_modules and the manifests).\n\n";
-    s +=
-        &format!(
+    s += &format!(
         "Machine: {} cores, {cpu}, Linux {}. node {}, {}, filesync {}. {runs} runs per figure.\n\n",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         cmd_out("uname", &["-r"]),
         cmd_out("node", &["--version"]),
         cmd_out(watchexec.to_str().unwrap(), &["--version"]),
@@ -68,7 +67,7 @@ fn machine(runs: usize, filesync: &Path, watchexec: &Path) -> String {
 
 impl Report {
     /// The whole report: the machine, each measurement's table, the targets.
-    pub fn markdown(
+    pub(crate) fn markdown(
         &self,
         runs: usize,
         idle_seconds: u64,

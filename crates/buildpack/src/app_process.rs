@@ -31,11 +31,11 @@ pub enum AppProcessError {
 
 /// Used when no earlier buildpack marked a default: the CNB convention for
 /// the app's process, and what Procfile apps call it.
-pub const FALLBACK: &str = "web";
+pub(crate) const FALLBACK: &str = "web";
 
 /// Why a process type was chosen; [`Choice::messages`] says it to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// `BP_FILESYNC_PROCESS` named it.
     Setting,
     /// The default process the earlier buildpacks chose.
@@ -48,7 +48,7 @@ pub enum Reason {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     pub process: String,
     /// The buildpack that declared it (empty for [`Reason::Setting`]).
     pub buildpack: String,
@@ -57,7 +57,7 @@ pub struct Choice {
 
 impl Choice {
     /// The build-log lines (without our prefix) that explain the choice.
-    pub fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let (p, bp) = (&self.process, &self.buildpack);
         match &self.reason {
             Reason::Setting => vec![format!(
@@ -88,14 +88,14 @@ impl Choice {
 /// The processes the image will have and its default type, merged the way
 /// the lifecycle's `processMap.add` merges them (see the module docs).
 #[derive(Debug, Default)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// Type -> (declaring buildpack, process).
     processes: BTreeMap<String, (String, DeclaredProcess)>,
     default: Option<String>,
 }
 
 impl Merged {
-    pub fn new(outputs: &[BuildpackProcesses]) -> Merged {
+    pub(crate) fn new(outputs: &[BuildpackProcesses]) -> Merged {
         let mut m = Merged::default();
         for output in outputs {
             for p in &output.processes {
@@ -112,7 +112,7 @@ impl Merged {
     }
 
     /// The process types, sorted.
-    pub fn types(&self) -> Vec<String> {
+    pub(crate) fn types(&self) -> Vec<String> {
         self.processes.keys().cloned().collect()
     }
 
@@ -123,7 +123,7 @@ impl Merged {
 
 /// Chooses the process to wrap: `setting` if given, else the default (or
 /// `web`), replaced by its watchexec-free sibling under Paketo live reload.
-pub fn choose(merged: &Merged, setting: Option<&str>) -> Result<Choice, AppProcessError> {
+pub(crate) fn choose(merged: &Merged, setting: Option<&str>) -> Result<Choice, AppProcessError> {
     if let Some(p) = setting {
         return Ok(Choice {
             process: p.to_string(),
@@ -174,17 +174,16 @@ pub fn choose(merged: &Merged, setting: Option<&str>) -> Result<Choice, AppProce
 /// The process type to wrap in this build: `setting`
 /// (`BP_FILESYNC_PROCESS`), else the default the earlier buildpacks chose,
 /// printed with the reason.
-pub fn for_build(
+pub(crate) fn for_build(
     context: &BuildContext<FilesyncBuildpack>,
     setting: Option<&str>,
 ) -> Result<String, BuildpackError> {
-    let merged = match setting {
-        Some(_) => Merged::default(),
-        None => {
-            let layers = lifecycle_files::layers_root(&context.layers_dir);
-            let own_id = &context.buildpack_descriptor.buildpack.id;
-            Merged::new(&lifecycle_files::earlier_processes(layers, own_id)?)
-        }
+    let merged = if setting.is_some() {
+        Merged::default()
+    } else {
+        let layers = lifecycle_files::layers_root(&context.layers_dir);
+        let own_id = &context.buildpack_descriptor.buildpack.id;
+        Merged::new(&lifecycle_files::earlier_processes(layers, own_id)?)
     };
     let choice = choose(&merged, setting)?;
     for line in choice.messages() {

@@ -7,13 +7,12 @@
 
 /// 32 hex digits from the OS's random source (a clock-and-pid fallback
 /// should it ever be unavailable: still new at every build).
-pub fn new() -> String {
+pub(crate) fn new() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::getrandom(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_nanos());
         bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -21,9 +21,9 @@ use libcnb::data::buildpack_plan::BuildpackPlan;
 use std::path::Path;
 
 /// The build-plan entry carrying the plan from detect to build.
-pub const PLAN_ENTRY: &str = "skaffold-filesync";
+pub(crate) const PLAN_ENTRY: &str = "skaffold-filesync";
 
-pub fn build_plan(
+pub(crate) fn build_plan(
     app_dir: &Path,
     family_override: Option<Family>,
     plan: Option<&Plan>,
@@ -70,7 +70,7 @@ fn plan_error(e: impl std::fmt::Display) -> BuildpackError {
 }
 
 /// The plan detect decided, if the build plan carries one.
-pub fn plan_from_detect(plan: &BuildpackPlan) -> Option<Plan> {
+pub(crate) fn plan_from_detect(plan: &BuildpackPlan) -> Option<Plan> {
     plan.entries
         .iter()
         .filter(|e| e.name == PLAN_ENTRY)

@@ -14,7 +14,11 @@ use filesync_rules::Plan;
 use std::path::Path;
 
 /// The runtime config for `plan`, wrapping `process_type`.
-pub fn runtime_config(plan: &Plan, process_type: &str, settings: &Settings) -> RuntimeConfig {
+pub(crate) fn runtime_config(
+    plan: &Plan,
+    process_type: &str,
+    settings: &Settings,
+) -> RuntimeConfig {
     RuntimeConfig {
         plan: plan.clone(),
         process_type: process_type.to_string(),
@@ -34,7 +38,7 @@ pub fn runtime_config(plan: &Plan, process_type: &str, settings: &Settings) -> R
 
 /// The image's launch.toml: `binary` (the runtime's path in the image)
 /// runs every process of ours.
-pub fn launch_toml(binary: &Path, plan: &Plan, process_type: &str) -> LaunchToml {
+pub(crate) fn launch_toml(binary: &Path, plan: &Plan, process_type: &str) -> LaunchToml {
     let label = LabelMetadata {
         sync: plan.rules.clone(),
         family: plan.family,
@@ -65,7 +69,10 @@ pub fn launch_toml(binary: &Path, plan: &Plan, process_type: &str) -> LaunchToml
 }
 
 /// Writes `launch` as our layers dir's launch.toml.
-pub fn write_launch_toml(layers_dir: &Path, launch: &LaunchToml) -> Result<(), BuildpackError> {
+pub(crate) fn write_launch_toml(
+    layers_dir: &Path,
+    launch: &LaunchToml,
+) -> Result<(), BuildpackError> {
     let write_error = |e: &dyn std::fmt::Display| BuildpackError::WriteOutput {
         file: errors::Output::LaunchToml,
         details: e.to_string(),

@@ -6,7 +6,7 @@
 //! [`Message`]: a title, what happened, why, and numbered fixes. The texts
 //! are in `texts`, per module; `tests` pins each whole message, and the
 //! fixtures under `tests/fixtures` pin the ones a user can cause in a real
-//! build (crates/e2e/tests/lifecycle_buildpack.rs).
+//! build (`crates/e2e/tests/lifecycle_buildpack.rs`).
 
 mod message;
 #[cfg(test)]
@@ -21,7 +21,7 @@ use crate::lifecycle_files::LifecycleFileError;
 use crate::settings::SettingError;
 use crate::sources::SourcesError;
 use filesync_rules::ConfigError;
-pub use message::Message;
+pub(crate) use message::Message;
 use std::path::PathBuf;
 
 #[derive(Debug)]
@@ -58,7 +58,7 @@ pub enum Output {
 }
 
 /// The message for an error, a libcnb one included.
-pub fn message(error: &libcnb::Error<BuildpackError>) -> Message {
+pub(crate) fn message(error: &libcnb::Error<BuildpackError>) -> Message {
     match error {
         libcnb::Error::BuildpackError(e) => texts::message(e),
         other => texts::framework(other),
@@ -66,7 +66,7 @@ pub fn message(error: &libcnb::Error<BuildpackError>) -> Message {
 }
 
 /// The whole text the build log shows for an error.
-pub fn render(error: &libcnb::Error<BuildpackError>) -> String {
+pub(crate) fn render(error: &libcnb::Error<BuildpackError>) -> String {
     message(error).render()
 }
 

@@ -9,7 +9,7 @@ use filesync_rules::SyncRule;
 use serde::Serialize;
 
 #[derive(Serialize, Debug, Default)]
-pub struct LaunchToml {
+pub(crate) struct LaunchToml {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Label>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -19,7 +19,7 @@ pub struct LaunchToml {
 }
 
 #[derive(Serialize, Debug)]
-pub struct Label {
+pub(crate) struct Label {
     pub key: String,
     pub value: String,
 }
@@ -27,7 +27,7 @@ pub struct Label {
 /// A process (Buildpack API 0.10: always exec'd directly; the launcher
 /// appends runtime arguments after `command`).
 #[derive(Serialize, Debug)]
-pub struct Process {
+pub(crate) struct Process {
     #[serde(rename = "type")]
     pub kind: String,
     pub command: Vec<String>,
@@ -36,26 +36,26 @@ pub struct Process {
 }
 
 #[derive(Serialize, Debug)]
-pub struct BomEntry {
+pub(crate) struct BomEntry {
     pub name: String,
     pub metadata: BomMetadata,
 }
 
 #[derive(Serialize, Debug)]
-pub struct BomMetadata {
+pub(crate) struct BomMetadata {
     #[serde(rename = "devmode.sync")]
     pub sync: Vec<BomRule>,
 }
 
 /// Auto-sync rules carry no `strip`.
 #[derive(Serialize, Debug)]
-pub struct BomRule {
+pub(crate) struct BomRule {
     pub src: String,
     pub dest: String,
 }
 
 impl BomEntry {
-    pub fn devmode(rules: &[SyncRule]) -> BomEntry {
+    pub(crate) fn devmode(rules: &[SyncRule]) -> BomEntry {
         BomEntry {
             name: "devmode".to_string(),
             metadata: BomMetadata {
@@ -72,7 +72,7 @@ impl BomEntry {
 }
 
 impl LaunchToml {
-    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+    pub(crate) fn to_toml(&self) -> Result<String, toml::ser::Error> {
         toml::to_string(self)
     }
 }

@@ -54,11 +54,11 @@ pub enum LifecycleFile {
 
 /// The key of `buildpack.toml`'s `[metadata]` naming the packaged runtime
 /// binary, relative to the buildpack's directory.
-pub const RUNTIME_BINARY_KEY: &str = "runtime-binary";
+pub(crate) const RUNTIME_BINARY_KEY: &str = "runtime-binary";
 
 /// The lifecycle's layers directory: the parent of libcnb's layers dir,
 /// which is ours, `<layers>/<escaped id>`.
-pub fn layers_root(own_layers_dir: &Path) -> &Path {
+pub(crate) fn layers_root(own_layers_dir: &Path) -> &Path {
     own_layers_dir.parent().unwrap_or(own_layers_dir)
 }
 
@@ -68,7 +68,10 @@ fn buildpack_dir(layers: &Path, id: &str) -> PathBuf {
 }
 
 /// The ids of the buildpacks before `own_id` in `group.toml`, in order.
-pub fn earlier_buildpacks(layers: &Path, own_id: &str) -> Result<Vec<String>, LifecycleFileError> {
+pub(crate) fn earlier_buildpacks(
+    layers: &Path,
+    own_id: &str,
+) -> Result<Vec<String>, LifecycleFileError> {
     #[derive(Deserialize)]
     struct Group {
         #[serde(default)]
@@ -85,7 +88,7 @@ pub fn earlier_buildpacks(layers: &Path, own_id: &str) -> Result<Vec<String>, Li
 
 /// A process from a buildpack's launch.toml, reduced to what we look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeclaredProcess {
+pub(crate) struct DeclaredProcess {
     pub kind: String,
     /// The command; a legacy (Buildpack API < 0.9) string command is split
     /// on whitespace, since only its first word is looked at.
@@ -95,14 +98,14 @@ pub struct DeclaredProcess {
 
 /// One earlier buildpack's processes, in the order it declared them.
 #[derive(Debug, Clone)]
-pub struct BuildpackProcesses {
+pub(crate) struct BuildpackProcesses {
     pub buildpack: String,
     pub processes: Vec<DeclaredProcess>,
 }
 
 /// The processes of the buildpacks before `own_id`, in group order. A
 /// buildpack without a launch.toml declared none.
-pub fn earlier_processes(
+pub(crate) fn earlier_processes(
     layers: &Path,
     own_id: &str,
 ) -> Result<Vec<BuildpackProcesses>, LifecycleFileError> {
@@ -164,14 +167,14 @@ impl RawCommand {
 
 /// An earlier buildpack's layer, as its `<layer>.toml` declares it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EarlierLayer {
+pub(crate) struct EarlierLayer {
     pub dir: PathBuf,
     pub launch: bool,
 }
 
 /// Every layer of the buildpacks before `own_id`, in group order (each
 /// buildpack's sorted by name).
-pub fn earlier_layers(
+pub(crate) fn earlier_layers(
     layers: &Path,
     own_id: &str,
 ) -> Result<Vec<EarlierLayer>, LifecycleFileError> {
@@ -216,7 +219,7 @@ fn layer_is_launch(toml_path: &Path) -> bool {
 /// The packaged runtime binary: `buildpack.toml`'s `[metadata]`
 /// [`RUNTIME_BINARY_KEY`], as libcnb parsed it, a relative path inside the
 /// buildpack's directory.
-pub fn runtime_binary(
+pub(crate) fn runtime_binary(
     context: &BuildContext<FilesyncBuildpack>,
 ) -> Result<PathBuf, LifecycleFileError> {
     let metadata = context.buildpack_descriptor.metadata.as_ref();
@@ -226,6 +229,8 @@ pub fn runtime_binary(
 
 /// [`runtime_binary`] from the key's value: `None` when absent,
 /// `Some(None)` when it is not a string.
+// An absent key and a key without a value are different errors.
+#[allow(clippy::option_option)]
 fn runtime_binary_in(
     buildpack_dir: &Path,
     value: Option<Option<&str>>,

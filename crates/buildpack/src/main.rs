@@ -25,7 +25,7 @@ mod writable;
 #[cfg(test)]
 mod test_support {
     /// A variable lookup over fixed pairs, standing in for the platform env.
-    pub fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    pub(crate) fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {
             pairs
                 .iter()

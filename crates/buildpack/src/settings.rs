@@ -3,11 +3,11 @@
 //! Values are trimmed; an empty one (or one of only whitespace) counts as
 //! unset, as for every variable the buildpack reads.
 
-pub use filesync_contract::config::DEFAULT_DEBOUNCE_MS;
-pub use filesync_contract::processes::OWN as OWN_PROCESSES;
-pub use filesync_contract::variables::{DEBOUNCE_MS, PROCESS, STOP_SIGNAL, SYNC_HOOK};
+pub(crate) use filesync_contract::config::DEFAULT_DEBOUNCE_MS;
+pub(crate) use filesync_contract::processes::OWN as OWN_PROCESSES;
+pub(crate) use filesync_contract::variables::{DEBOUNCE_MS, PROCESS, STOP_SIGNAL, SYNC_HOOK};
 
-pub const MAX_DEBOUNCE_MS: u64 = 10_000;
+pub(crate) const MAX_DEBOUNCE_MS: u64 = 10_000;
 
 /// A build-env variable whose value cannot be used: data only, rendered
 /// for the user by `errors`.
@@ -43,7 +43,7 @@ impl SettingError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The process type the supervisor wraps; `None`: the default process
     /// of the earlier buildpacks (see `app_process`).
     pub process: Option<String>,
@@ -58,7 +58,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+    pub(crate) fn from_env(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingError> {
         let get = |k: &str| {
             lookup(k)
                 .map(|v| v.trim().to_string())
@@ -86,7 +88,7 @@ impl Settings {
         };
         let sync_hook = match get(SYNC_HOOK) {
             None => false,
-            Some(v) => crate::trigger::parse_bool_setting(SYNC_HOOK, v)?,
+            Some(v) => crate::trigger::parse_bool_setting(SYNC_HOOK, &v)?,
         };
         Ok(Settings {
             process,

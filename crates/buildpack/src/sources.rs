@@ -20,7 +20,7 @@ pub enum SourcesError {
 
 /// When the app dir holds no regular file at all (its sources were
 /// removed, and no family can be told), the error that says so.
-pub fn removed(app_dir: &Path) -> Option<SourcesError> {
+pub(crate) fn removed(app_dir: &Path) -> Option<SourcesError> {
     let mut stack = vec![app_dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).ok()?.flatten() {

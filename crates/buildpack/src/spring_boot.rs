@@ -25,11 +25,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The rebuild's output, relative to the app dir.
-pub const REBUILD_CLASSES: &str = "target/classes";
+pub(crate) const REBUILD_CLASSES: &str = "target/classes";
 
 /// A main-section attribute of the exploded JAR's manifest
 /// (`META-INF/MANIFEST.MF`; continuation lines start with one space).
-pub fn manifest_attribute(app_dir: &Path, name: &str) -> Option<String> {
+pub(crate) fn manifest_attribute(app_dir: &Path, name: &str) -> Option<String> {
     let text = std::fs::read_to_string(app_dir.join("META-INF/MANIFEST.MF")).ok()?;
     let mut value: Option<String> = None;
     for line in text.lines().map(|l| l.trim_end_matches('\r')) {
@@ -52,7 +52,7 @@ pub fn manifest_attribute(app_dir: &Path, name: &str) -> Option<String> {
 
 /// The directory Spring Boot's launcher loads the app's classes from, when
 /// the app dir holds an exploded Spring Boot JAR.
-pub fn classes_dir(app_dir: &Path) -> Option<PathBuf> {
+pub(crate) fn classes_dir(app_dir: &Path) -> Option<PathBuf> {
     let rel = manifest_attribute(app_dir, "Spring-Boot-Classes")?;
     let rel = rel.trim().trim_end_matches('/');
     (!rel.is_empty() && !rel.split('/').any(|c| c == ".." || c.is_empty()))
@@ -63,7 +63,7 @@ pub fn classes_dir(app_dir: &Path) -> Option<PathBuf> {
 /// replaces its classes directory with a relative link to
 /// `target/classes`. Returns the classes directory it linked, `None` when
 /// the app is not such a Spring Boot app (nothing changed).
-pub fn link_classes_to_rebuild_output(app_dir: &Path) -> io::Result<Option<PathBuf>> {
+pub(crate) fn link_classes_to_rebuild_output(app_dir: &Path) -> io::Result<Option<PathBuf>> {
     let Some(classes) = classes_dir(app_dir) else {
         return Ok(None);
     };
@@ -72,8 +72,7 @@ pub fn link_classes_to_rebuild_output(app_dir: &Path) -> io::Result<Option<PathB
     }
     let depth = classes
         .strip_prefix(app_dir)
-        .map(|r| r.components().count())
-        .unwrap_or(1);
+        .map_or(1, |r| r.components().count());
     let target = Path::new(&"../".repeat(depth.saturating_sub(1))).join(REBUILD_CLASSES);
     match std::fs::symlink_metadata(&classes) {
         Ok(m) if m.is_dir() => std::fs::remove_dir_all(&classes)?,

@@ -11,7 +11,7 @@ use filesync_rules::{plan_for_app, Overrides, Plan, ReloadAction};
 use libcnb::build::BuildContext;
 
 /// The plan for this build.
-pub fn for_build(
+pub(crate) fn for_build(
     context: &BuildContext<FilesyncBuildpack>,
     overrides: &Overrides,
 ) -> Result<Plan, BuildpackError> {
@@ -37,7 +37,7 @@ pub fn for_build(
 }
 
 /// Tells the build log the plan: family, rules and reload.
-pub fn print(plan: &Plan) {
+pub(crate) fn print(plan: &Plan) {
     println!(
         "[skaffold-filesync] {} app: {} sync rule(s), reload: {}",
         plan.family.name(),

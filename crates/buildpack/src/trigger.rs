@@ -8,10 +8,10 @@
 
 use crate::settings::{Expected, SettingError};
 
-pub use filesync_contract::variables::{ENABLED, GOOGLE_DEVMODE};
+pub(crate) use filesync_contract::variables::{ENABLED, GOOGLE_DEVMODE};
 
 /// Go `strconv.ParseBool`: `1 t T TRUE true True` / `0 f F FALSE false False`.
-pub fn parse_go_bool(value: &str) -> Option<bool> {
+pub(crate) fn parse_go_bool(value: &str) -> Option<bool> {
     match value {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
@@ -21,7 +21,10 @@ pub fn parse_go_bool(value: &str) -> Option<bool> {
 
 /// A boolean setting's `value` ([`parse_go_bool`] of it trimmed), or the
 /// error naming `variable`.
-pub fn parse_bool_setting(variable: &'static str, value: String) -> Result<bool, SettingError> {
+pub(crate) fn parse_bool_setting(
+    variable: &'static str,
+    value: &str,
+) -> Result<bool, SettingError> {
     let value = value.trim();
     parse_go_bool(value).ok_or_else(|| SettingError {
         variable,
@@ -33,13 +36,13 @@ pub fn parse_bool_setting(variable: &'static str, value: String) -> Result<bool,
 /// Whether the build is a dev build. Empty and whitespace-only values
 /// count as unset; a value that is not a boolean is an error naming the
 /// variable.
-pub fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, SettingError> {
+pub(crate) fn dev_build(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, SettingError> {
     let mut on = false;
     for var in [GOOGLE_DEVMODE, ENABLED] {
         let Some(value) = lookup(var).filter(|v| !v.trim().is_empty()) else {
             continue;
         };
-        on |= parse_bool_setting(var, value)?;
+        on |= parse_bool_setting(var, &value)?;
     }
     Ok(on)
 }

@@ -29,7 +29,7 @@ const FILE_BITS: u32 = 0o666;
 
 /// Makes the app dir writable for the run user (dev images only), saying
 /// how many entries changed.
-pub fn open_app_dir(app_dir: &Path) -> Result<(), BuildpackError> {
+pub(crate) fn open_app_dir(app_dir: &Path) -> Result<(), BuildpackError> {
     let opened = make_tree_writable(app_dir).map_err(|source| BuildpackError::Writable {
         dir: app_dir.to_path_buf(),
         source,
@@ -43,7 +43,7 @@ pub fn open_app_dir(app_dir: &Path) -> Result<(), BuildpackError> {
 /// Adds write permission for everyone to every directory and regular file
 /// under `root` (and `root` itself), without following symlinks. Returns
 /// how many entries were changed.
-pub fn make_tree_writable(root: &Path) -> io::Result<usize> {
+pub(crate) fn make_tree_writable(root: &Path) -> io::Result<usize> {
     let mut changed = 0;
     let mut stack = vec![root.to_path_buf()];
     while let Some(path) = stack.pop() {
@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(make_tree_writable(&root).unwrap(), 0, "idempotent");
     }
 
-    /// npm-install's /workspace/node_modules is a link to its launch layer:
+    /// npm-install's `/workspace/node_modules` is a link to its launch layer:
     /// the step must neither follow it (the dependency tree stays as the
     /// build made it, and is not walked) nor replace it.
     #[test]

@@ -50,6 +50,8 @@ pub fn overrides(lookup: impl Fn(&str) -> Option<String>) -> Result<Overrides, C
 }
 
 /// The engine's "no family" as the variable that would have named one.
+// A map_err adapter: it takes the error as map_err hands it, by value.
+#[allow(clippy::needless_pass_by_value)]
 pub fn no_family(e: NoFamily) -> ConfigError {
     err(FAMILY, e.to_string())
 }

@@ -113,9 +113,15 @@ impl Builders {
         let key = (
             stack,
             platform,
-            providers.iter().map(|p| p.to_string()).collect(),
+            providers
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         );
-        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        let mut made = self
+            .made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(r) = made.get(&key) {
             return r.clone();
         }

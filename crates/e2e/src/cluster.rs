@@ -74,8 +74,7 @@ impl Cluster {
         Command::new(script())
             .arg("status")
             .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
+            .is_ok_and(|o| o.status.success())
     }
 
     /// kubectl v1.33.13 (built with the cluster), pointed at it.
@@ -109,7 +108,7 @@ pub struct HostSnapshot {
 }
 
 /// Kernel settings the kubelet rewrites when it can (see
-/// pkg/kubelet/cm/container_manager_linux.go, setupKernelTunables), and the
+/// `pkg/kubelet/cm/container_manager_linux.go`, setupKernelTunables), and the
 /// one a CNI gateway would turn on.
 pub const WATCHED_SYSCTLS: [&str; 7] = [
     "vm.overcommit_memory",
@@ -172,11 +171,7 @@ pub fn assert_host_unchanged(before: &HostSnapshot) {
 pub fn snapshot_diff(before: &HostSnapshot, after: &HostSnapshot) -> Option<String> {
     let mut out = String::new();
     for (name, b) in &before.sections {
-        let a = after
-            .sections
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or("<missing>");
+        let a = after.sections.get(name).map_or("<missing>", String::as_str);
         if a == b {
             continue;
         }
@@ -240,8 +235,10 @@ fn links_raw() -> String {
     Command::new("ip")
         .args(["-o", "link"])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_else(|e| format!("<ip: {e}>"))
+        .map_or_else(
+            |e| format!("<ip: {e}>"),
+            |o| String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
 }
 
 /// `ip -o link` without interface indexes and without the interfaces of
@@ -259,10 +256,9 @@ fn links() -> String {
                 .collect();
             let docker = is_hex_suffixed(&name, "br-", 12)
                 || is_hex_suffixed(&name, "veth", 7)
-                || rest
-                    .split_once(" master ")
-                    .map(|(_, m)| is_hex_suffixed(m.split(' ').next().unwrap_or(""), "br-", 12))
-                    .unwrap_or(false);
+                || rest.split_once(" master ").is_some_and(|(_, m)| {
+                    is_hex_suffixed(m.split(' ').next().unwrap_or(""), "br-", 12)
+                });
             (!docker).then(|| rest.to_string())
         })
         .collect::<Vec<_>>()

@@ -1,5 +1,5 @@
 //! The apps' third-party dependencies, fetched on the host from the real
-//! registries (npm, PyPI, Maven Central, the Go module proxy) for the
+//! registries (npm, `PyPI`, Maven Central, the Go module proxy) for the
 //! provider stand-ins to install offline: builds here have no network (the
 //! private Docker Engine runs with `--iptables=false`, and a builder image
 //! reaches no host path). Each provider gets them in the form its Paketo
@@ -45,7 +45,7 @@ fn spec(provider: &str) -> Option<(&'static [&'static str], &'static [&'static s
 }
 
 /// The wheels' target: the provider's Python (Debian's 3.11, see
-/// `providers::PYTHON_DEBS`) on x86_64 glibc.
+/// `providers::PYTHON_DEBS`) on `x86_64` glibc.
 const WHEEL_TARGET: &[&str] = &[
     "--only-binary=:all:",
     "--implementation=cp",
@@ -203,7 +203,7 @@ fn npm_cache(app: &Path, cache: &Path, home: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `pip download` of the app's requirements (and of pip) from PyPI, as
+/// `pip download` of the app's requirements (and of pip) from `PyPI`, as
 /// wheels for the provider's Python.
 fn wheels(app: &App, dest: &Path) -> anyhow::Result<()> {
     let mut cmd = Command::new("python3");

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 pub struct Docker {
-    /// `unix:///…/.work/docker/docker.sock`: what clients get as DOCKER_HOST.
+    /// `unix:///…/.work/docker/docker.sock`: what clients get as `DOCKER_HOST`.
     pub host: String,
 }
 

@@ -14,6 +14,9 @@
 //! Phases run as an unprivileged user (uid 1000): the lifecycle refuses to
 //! build as root. Tests need root for that switch (and for runc), as in CI.
 
+// A test harness: a panic here fails the test that called it, with its message.
+#![allow(clippy::unwrap_used)]
+
 pub mod builder;
 pub mod cluster;
 pub mod container;

@@ -66,25 +66,30 @@ impl BuildSpec {
     }
 
     /// What `skaffold dev` does: `GOOGLE_DEVMODE=1` in the build env.
+    #[must_use]
     pub fn devmode(self) -> Self {
         self.env("GOOGLE_DEVMODE", "1")
     }
 
+    #[must_use]
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.insert(k.to_string(), v.to_string());
         self
     }
 
+    #[must_use]
     pub fn platform_api(mut self, api: &str) -> Self {
         self.platform_api = api.to_string();
         self
     }
 
+    #[must_use]
     pub fn run_image(mut self, name: &str) -> Self {
         self.run_image = name.to_string();
         self
     }
 
+    #[must_use]
     pub fn provider(mut self, dir: impl Into<PathBuf>) -> Self {
         self.providers.push(dir.into());
         self

@@ -88,17 +88,14 @@ pub fn count_since(dev: &SkaffoldDev, from: usize) -> usize {
 /// timestamp, in order.
 pub fn container_log(dev: &SkaffoldDev) -> anyhow::Result<Vec<(SystemTime, String)>> {
     let project = dev.project();
-    let mut cmd = match (project.deployer, &project.pod) {
-        (Deployer::Kubectl, Some(pod)) => {
-            let mut c = project.kubectl();
-            c.args(["logs", "--timestamps", pod]);
-            c
-        }
-        _ => {
-            let mut c = crate::docker::Docker::get().cli();
-            c.args(["logs", "--timestamps", &dev.image]);
-            c
-        }
+    let mut cmd = if let (Deployer::Kubectl, Some(pod)) = (project.deployer, &project.pod) {
+        let mut c = project.kubectl();
+        c.args(["logs", "--timestamps", pod]);
+        c
+    } else {
+        let mut c = crate::docker::Docker::get().cli();
+        c.args(["logs", "--timestamps", &dev.image]);
+        c
     };
     let out = crate::tools::run(&mut cmd)?;
     let mut lines: Vec<(SystemTime, String)> = [out.stdout, out.stderr]
@@ -158,8 +155,8 @@ pub fn measure(dev: &SkaffoldDev, served: SystemTime, what: &str) -> Figures {
     let log = container_log(dev).unwrap_or_else(|e| panic!("{what}: {e:#}"));
     let (end, live) = batch_end(&log).unwrap_or_else(|e| panic!("{what}: {e:#}"));
     let http_ms = match served.duration_since(end) {
-        Ok(d) => d.as_millis() as i64,
-        Err(e) => -(e.duration().as_millis() as i64),
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
     };
     Figures {
         live_ms: live.ms,
@@ -171,7 +168,7 @@ pub fn measure(dev: &SkaffoldDev, served: SystemTime, what: &str) -> Figures {
 /// unless every one is within [`SANE_WITHIN_MS`] (checked once a case's
 /// other steps have run, so that a failure shows all of its figures).
 pub fn assert_all_agree(what: &str, figures: &[Figures]) {
-    let off = |f: &&Figures| (f.http_ms - f.live_ms as i64).abs();
+    let off = |f: &&Figures| (f.http_ms - i64::try_from(f.live_ms).unwrap_or(i64::MAX)).abs();
     let met = figures.iter().filter(|f| off(f) <= AGREE_WITHIN_MS).count();
     let all: Vec<String> = figures
         .iter()

@@ -8,7 +8,7 @@
 //! | node       | `node/bin/node`, `npm/`: the host's node binary and npm;   |
 //! |            | `npm-cache/`: the examples' npm packages                   |
 //! | python     | `python/`: [`PYTHON_DEBS`] extracted; `wheels/`: pip and   |
-//! |            | the examples' packages from PyPI                           |
+//! |            | the examples' packages from `PyPI`                           |
 //! | php        | `php/`: [`PHP_DEBS`] extracted                             |
 //! | go         | `go/`: the host's Go toolchain (GOROOT of /usr/local/go);  |
 //! |            | `gomodcache/`: the examples' modules                       |
@@ -100,7 +100,9 @@ pub fn stage(name: &str) -> anyhow::Result<PathBuf> {
         .entry(name.to_string())
         .or_default()
         .clone();
-    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = lock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
 
     let src = repo_root().join("crates/e2e/buildpacks").join(name);
     anyhow::ensure!(
@@ -163,8 +165,7 @@ fn staged_key(dir: &Path) -> Option<String> {
 pub(crate) fn unique() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// Hash of the buildpack's files (path, mode, content) and of what its
@@ -226,8 +227,7 @@ fn fingerprint(path: &Path) -> anyhow::Result<String> {
     let mtime = meta
         .modified()?
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_nanos());
     Ok(format!("{} {} {mtime}\n", path.display(), meta.len()))
 }
 

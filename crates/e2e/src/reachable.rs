@@ -123,9 +123,7 @@ fn check_reachable(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn nix_uid() -> u32 {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(0)
+    std::fs::metadata("/proc/self").map_or(0, |m| m.uid())
 }
 
 #[cfg(test)]

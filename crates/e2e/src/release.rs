@@ -42,7 +42,9 @@ impl Release {
         // processes too (`cargo test` may run test binaries side by side
         // when asked): a second run rewrites the same files.
         static IN_PROCESS: Mutex<()> = Mutex::new(());
-        let _guard = IN_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = IN_PROCESS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         let lock = std::fs::File::create(out.join(".lock"))?;
         lock.lock()
@@ -114,7 +116,7 @@ impl Release {
     /// reference pack's `--buildpack`, a builder.toml `uri` and
     /// skaffold.yaml's `buildpacks.buildpacks` take:
     /// `REGISTRY/skaffold-filesync:VERSION`, without `docker://`. pack
-    /// v0.40.6 (`GetLocatorType`, pkg/buildpack/locator_type.go) parses a
+    /// v0.40.6 (`GetLocatorType`, `pkg/buildpack/locator_type.go`) parses a
     /// `docker://` locator whole, scheme included, as an image reference;
     /// with a port in the registry that fails and pack then refuses the
     /// string as an unsupported URI. The bare reference is a package

@@ -285,8 +285,8 @@ impl SkaffoldDev {
             .args(["-INT", &child.id().to_string()])
             .status();
         let patience = match self.project.deployer {
-            Deployer::Docker => Duration::from_secs(60),
-            Deployer::Kubectl => Duration::from_secs(120),
+            Deployer::Docker => Duration::from_mins(1),
+            Deployer::Kubectl => Duration::from_mins(2),
         };
         let asked = Instant::now();
         let deadline = asked + patience;
@@ -362,5 +362,6 @@ impl Drop for SkaffoldDev {
 /// side by side take turns instead.
 pub fn prune_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -9,6 +9,11 @@
 //! This test owns its cluster: it stops one left running by an earlier test
 //! process first, and leaves none behind.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::cluster::{
     assert_host_unchanged, host_snapshot, leftovers, Cluster, PortForward,
 };
@@ -213,12 +218,11 @@ fn port_forward_get(cluster: &Cluster, path: &str) -> String {
         if out.status.success() && !out.stdout.is_empty() {
             break String::from_utf8_lossy(&out.stdout).into_owned();
         }
-        if Instant::now() > deadline {
-            panic!(
-                "nothing served through port-forward on 127.0.0.1:{port}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        assert!(
+            Instant::now() <= deadline,
+            "nothing served through port-forward on 127.0.0.1:{port}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::thread::sleep(Duration::from_millis(300));
     };
     drop(pf);

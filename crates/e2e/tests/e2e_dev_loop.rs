@@ -5,6 +5,11 @@
 //! --no-same-owner` and `rm -rf --` exec'd in the container — while the app
 //! is polled over loopback.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::container::Container;
 use filesync_e2e::http::wait_for;
 use filesync_e2e::skaffold_sync::{rules_of, sync, Decision};
@@ -72,7 +77,7 @@ mod dev_loop {
     fn serve_in_pod(image: &filesync_e2e::image::Image, shm: &Path) -> (Container, String) {
         let c = Container::start_in_pod(image, &[], Some(shm)).unwrap();
         let body = std::cell::RefCell::new(String::new());
-        let first = wait_for(c.port, PAGE, Duration::from_secs(120), |s, b| {
+        let first = wait_for(c.port, PAGE, Duration::from_mins(2), |s, b| {
             *body.borrow_mut() = b.to_string();
             s == 200
         });
@@ -102,7 +107,7 @@ mod dev_loop {
             app.sync(&["lib/message.js"], &[]),
             Decision::Synced(_)
         ));
-        let v2 = wait_for(app.c.port, PAGE, Duration::from_secs(60), |s, b| {
+        let v2 = wait_for(app.c.port, PAGE, Duration::from_mins(1), |s, b| {
             s == 200 && b.contains("Node.js v2")
         });
         assert!(v2.is_ok(), "{v2:?}\n{}", app.c.logs());
@@ -163,7 +168,7 @@ mod dev_loop {
             let rules = rules_of(&image.labels().unwrap());
             assert!(!rules.is_empty(), "the image carries sync rules");
             let c = Container::start(&image, &[]).unwrap();
-            let up = wait_for(c.port, PAGE, Duration::from_secs(120), |s, b| {
+            let up = wait_for(c.port, PAGE, Duration::from_mins(2), |s, b| {
                 s == 200 && b.contains(v1)
             });
             assert!(
@@ -197,7 +202,7 @@ mod dev_loop {
                     matches!(d, Decision::Synced(_)),
                     "{rel} must be synced, not rebuilt"
                 );
-                let got = wait_for(self.c.port, PAGE, Duration::from_secs(120), |s, b| {
+                let got = wait_for(self.c.port, PAGE, Duration::from_mins(2), |s, b| {
                     s == 200 && b.contains(&marker)
                 });
                 assert!(
@@ -352,7 +357,7 @@ mod dev_loop {
         // A compile error keeps the old version serving…
         app.write("message.go", &go("oops"));
         app.sync(&["message.go"], &[]);
-        let failed = wait_for(app.c.port, PAGE, Duration::from_secs(120), |_, _| {
+        let failed = wait_for(app.c.port, PAGE, Duration::from_mins(2), |_, _| {
             app.c.logs().contains("rebuild failed")
         });
         assert!(failed.is_ok(), "{}", app.c.logs());
@@ -365,13 +370,13 @@ mod dev_loop {
         // …and fixing it brings the new one.
         app.write("message.go", &go("\"Hello from Go fixed\""));
         app.sync(&["message.go"], &[]);
-        let fixed = wait_for(app.c.port, PAGE, Duration::from_secs(120), |s, b| {
+        let fixed = wait_for(app.c.port, PAGE, Duration::from_mins(2), |s, b| {
             s == 200 && b.contains("Go fixed")
         });
         assert!(fixed.is_ok(), "{fixed:?}\n{}", app.c.logs());
         // Deleting a source file is synced too, and the rebuild drops its
         // handler.
-        app.deletion_disappears("about.go", "/about", Duration::from_secs(120));
+        app.deletion_disappears("about.go", "/about", Duration::from_mins(2));
         app.manifest_goes_to_rebuild("go.mod");
     }
 

@@ -2,9 +2,14 @@
 //! (Skaffold v2.24.0, docker deployer, `build.local.push: false`) built into
 //! the private Docker Engine: an image that exists nowhere but in the
 //! daemon. The report comes from the Engine API over the daemon's unix
-//! socket (DOCKER_HOST), and over `tcp://127.0.0.1:PORT` through a relay to
+//! socket (`DOCKER_HOST`), and over `tcp://127.0.0.1:PORT` through a relay to
 //! that socket; a name the daemon lacks gives one line naming every source
 //! tried.
+
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
 
 use filesync_e2e::builder::Stack;
 use filesync_e2e::docker::Docker;
@@ -19,7 +24,7 @@ use std::time::Duration;
 
 /// The first build of a `skaffold dev` (builder and run image pulled,
 /// every layer made) on a loaded 2-core machine.
-const FIRST_BUILD: Duration = Duration::from_secs(900);
+const FIRST_BUILD: Duration = Duration::from_mins(15);
 
 /// `filesync inspect ARGS…` against the daemon at `docker_host`.
 fn inspect(docker_host: &str, args: &[&str]) -> Output {
@@ -157,7 +162,7 @@ fn assert_a_missing_name_names_both_sources(docker_host: &str) {
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     for needle in [
         "in neither the Docker daemon nor a registry",
-        &format!("the Docker daemon at {} has no such image", docker_host),
+        &format!("the Docker daemon at {docker_host} has no such image"),
         &format!("registry http://127.0.0.1:{closed}/v2/no-such-app/manifests/dev"),
         "Connection refused",
     ] {

@@ -2,6 +2,11 @@
 //! own code reads from the image, what current Platform APIs keep, and that
 //! production builds stay clean.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::tools::{repo_root, run, tool};
 use filesync_e2e::{BuildSpec, Harness, Image};
 use filesync_rules::SyncRule;
@@ -12,6 +17,8 @@ use std::process::Command;
 const APP: &str = "crates/rules/tests/fixtures/node-npm";
 const OUR_LABEL: &str = "skaffold-filesync.metadata";
 
+// The test helper owns the spec each test builds inline.
+#[allow(clippy::needless_pass_by_value)]
 fn build(spec: BuildSpec) -> Image {
     let out = Harness::get().build(&spec).unwrap();
     out.image
@@ -59,7 +66,7 @@ fn platform_0_13_keeps_rules_in_our_label_and_the_legacy_sbom() {
     let build = build_metadata(&labels);
     let bom_empty = build
         .get("bom")
-        .is_none_or(|b| b.is_null() || b.as_array().is_some_and(|a| a.is_empty()));
+        .is_none_or(|b| b.is_null() || b.as_array().is_some_and(std::vec::Vec::is_empty));
     assert!(
         bom_empty,
         "Platform API 0.13 must not put the BOM in the label: {build}"
@@ -326,9 +333,11 @@ fn java_production_build_is_paketos_alone() {
 
 /// A dev build with the generated profile's settings: the JDK is the
 /// launch JVM (one JDK, no copy of ours), and our `maven` layer carries
-/// Maven and the build's repository, writable, pointed at by MAVEN_OPTS.
+/// Maven and the build's repository, writable, pointed at by `MAVEN_OPTS`.
 /// Prints the layer's size.
 #[test]
+// The helper items sit beside the one step that uses them.
+#[allow(clippy::items_after_statements)]
 fn java_dev_image_carries_maven_and_its_repository_once() {
     let mut spec = java(BuildSpec::new(JAVA_APP).devmode());
     for setting in filesync_contract::paketo::dev_build_env(filesync_rules::Family::Java) {

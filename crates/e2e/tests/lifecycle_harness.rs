@@ -3,6 +3,11 @@
 //! provider's `web`, with the app at /workspace, and it serves over HTTP
 //! when run with runc.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::container::Container;
 use filesync_e2e::http::wait_for;
 use filesync_e2e::providers::stage;

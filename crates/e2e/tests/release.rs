@@ -3,6 +3,11 @@
 //! `filesync`, checksums that verify, and a published buildpack image that
 //! the real `pack build` accepts next to a builder's own buildpacks.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::builder::{Builders, Platform, Stack};
 use filesync_e2e::docker::Docker;
 use filesync_e2e::registry::Registry;

@@ -6,6 +6,11 @@
 //! serving, and the next good save is served. For the compiled examples:
 //! Go on the tiny stack (`go build`), Java on base (`mvn -o package`).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{assert_no_image_build, save_synced_served, Case, FIRST_BUILD, GO, JAVA, TO_SYNC};
@@ -14,7 +19,7 @@ use filesync_e2e::skaffold_dev::{Mode, SkaffoldDev};
 use std::time::Duration;
 
 /// How long a rebuild in the container may take on a loaded machine.
-const REBUILD: Duration = Duration::from_secs(300);
+const REBUILD: Duration = Duration::from_mins(5);
 
 /// `bad` is a version of `case.edit` that does not compile; `error` a
 /// piece of the compiler's message for it.
@@ -27,7 +32,7 @@ fn compile_error_keeps_the_old_version(case: &Case, bad: &str, error: &str) {
     }) {
         panic!("{label}: never served {:?}: {e:#}", case.first);
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap_or_else(|e| panic!("{label}: {e:#}"));
 
     // The broken save: synced, not rebuilt by Skaffold; the compiler's

@@ -17,6 +17,11 @@
 //! our shim, the reload, the app's start-up). The cases and their steps
 //! are in tests/common (shared with the kubectl-deployer suite).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use filesync_e2e::skaffold_dev::{Deployer, Mode};
@@ -65,7 +70,7 @@ mod skaffold_dev {
     /// Skaffold's watch interval lowered as the user guide suggests
     /// (`skaffold dev -i 100`): saves are still synced, not rebuilt, and
     /// served; the save-to-live and Skaffold's part are printed, to set
-    /// beside the default interval's (node_generated).
+    /// beside the default interval's (`node_generated`).
     #[test]
     fn node_with_the_watch_interval_lowered_to_100_ms() {
         use super::common::{save_synced_served, FIRST_BUILD};
@@ -79,7 +84,7 @@ mod skaffold_dev {
             s == 200 && b.contains("Node.js v1")
         })
         .unwrap_or_else(|e| panic!("never served v1: {e:#}"));
-        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+        dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
             .unwrap();
         for v in 2..=4 {
             let s = save_synced_served(

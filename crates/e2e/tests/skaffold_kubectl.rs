@@ -25,6 +25,11 @@
 //! asserts that the host is as it was before the start, with nothing of
 //! the cluster left.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod skaffold_kubectl {
@@ -117,7 +122,10 @@ mod skaffold_kubectl {
                     let msg = e
                         .downcast_ref::<String>()
                         .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .or_else(|| {
+                            e.downcast_ref::<&str>()
+                                .map(std::string::ToString::to_string)
+                        })
                         .unwrap_or_default();
                     eprintln!("FAILED: {name} ({:.0?})", t.elapsed());
                     failed.push(format!("{name}: {msg}"));
@@ -135,7 +143,7 @@ mod skaffold_kubectl {
         });
         // Issue 23: synced changes survive a container restart in the pod.
         each("restart: kill 1, then a rebuild and redeploy", &|| {
-            common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true)
+            common::restart::synced_changes_survive(common::restart::Restart::KillPid1, true);
         });
         each(
             "liveness: a failed probe restarts on the last sync",
@@ -143,7 +151,7 @@ mod skaffold_kubectl {
                 common::restart::synced_changes_survive(
                     common::restart::Restart::LivenessProbe,
                     false,
-                )
+                );
             },
         );
         each("basic: skaffold run", &|| basic_run(cluster));
@@ -201,6 +209,8 @@ mod skaffold_kubectl {
     /// pushed, deployed; `kubectl get pod example-basic` reports it
     /// Running; the app answers through `kubectl port-forward` on
     /// 127.0.0.1; `skaffold delete` removes it.
+    // The helper items sit beside the one step that uses them.
+    #[allow(clippy::items_after_statements)]
     fn basic_run(cluster: &Cluster) {
         let project = Project::new("basic", Mode::Generated, Stack::Base, Deployer::Kubectl)
             .unwrap_or_else(|e| panic!("{e:#}"));
@@ -260,7 +270,7 @@ mod skaffold_kubectl {
         }) {
             panic!("never served v1: {e:#}");
         }
-        dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+        dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
             .unwrap();
         eprintln!(
             "examples/basic (base, generated, kubectl): first build and deploy served after {} s",
@@ -273,7 +283,7 @@ mod skaffold_kubectl {
             content,
             "/",
             "example-basic v2",
-            Duration::from_secs(60),
+            Duration::from_mins(1),
             "examples/basic: the edit of message.js",
         );
         let (saved, synced, live) = (edit.saved, edit.synced, edit.live);

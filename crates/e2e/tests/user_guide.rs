@@ -34,6 +34,11 @@
 //! inspect` of it) against the private Docker Engine and a registry on
 //! 127.0.0.1.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::builder::Builders;
 use filesync_e2e::docker::Docker;
 use filesync_e2e::tools::{filesync_bin, repo_root, run, tool, work_dir};
@@ -442,7 +447,7 @@ fn variables_in_code() -> Vec<String> {
         .filter(|f| f.extension().is_some_and(|e| e == "rs"))
     {
         let text = std::fs::read_to_string(f).unwrap();
-        for (i, _) in text.match_indices("\"") {
+        for (i, _) in text.match_indices('"') {
             let rest = &text[i + 1..];
             let name: String = rest
                 .chars()

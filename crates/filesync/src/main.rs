@@ -3,6 +3,9 @@
 //! runtime (`filesync-runtime`, crates/runtime), so it has no Linux-only
 //! code on its path and builds on macOS.
 
+// The dev-dependencies serve the integration tests; the unit tests need not use them all.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod commands;
 
 use clap::{Parser, Subcommand};

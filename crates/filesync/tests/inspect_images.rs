@@ -2,6 +2,11 @@
 //! converted with skopeo to a docker-save tarball and pushed to a real
 //! registry (Debian's docker-registry) on 127.0.0.1.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

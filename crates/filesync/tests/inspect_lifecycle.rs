@@ -6,6 +6,11 @@
 //! v0.21.17 `platform/files/metadata.go` puts the BOM into the
 //! `io.buildpacks.build.metadata` label only below 0.9).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_e2e::providers::stage;
 use filesync_e2e::{BuildSpec, Harness};
 use serde_json::{json, Value};

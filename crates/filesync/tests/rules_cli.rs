@@ -2,6 +2,11 @@
 //! real binary: the family, reload action, rules and the split of the
 //! app's files into synced and rebuild are pinned as snapshots.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -5,6 +5,11 @@
 //! doublestar v1.3.4 — to every file of the app. The files selected and
 //! their destinations must be exactly those of the engine's auto rules.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -184,7 +189,12 @@ fn skaffolds_own_loader_sees_the_engines_rules_with_the_same_files_and_destinati
         );
 
         // The engine, fed the env the artifact carries (without our trigger).
-        let plan = filesync_rules::plan_for_app(&app, IMAGE_APP_DIR, &Default::default()).unwrap();
+        let plan = filesync_rules::plan_for_app(
+            &app,
+            IMAGE_APP_DIR,
+            &filesync_rules::Overrides::default(),
+        )
+        .unwrap();
         let expected = engine_destinations(&app, &plan.rules);
         assert!(
             !expected.is_empty(),

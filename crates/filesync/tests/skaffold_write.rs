@@ -2,6 +2,11 @@
 //! engine's rules, `--write` is idempotent and leaves everything else of
 //! the user's file (comments included) byte for byte in place.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -311,9 +316,12 @@ fn multi_document_files_get_the_profile_only_where_the_app_is_built() {
     let (first, second_again) = all.split_once("\n---\n").unwrap();
     assert_eq!(second_again, second);
     let worker = profile_patches(first);
-    let plan =
-        filesync_rules::plan_for_app(&root.join("worker"), "/workspace", &Default::default())
-            .unwrap();
+    let plan = filesync_rules::plan_for_app(
+        &root.join("worker"),
+        "/workspace",
+        &filesync_rules::Overrides::default(),
+    )
+    .unwrap();
     let manual: Vec<filesync_rules::SyncRule> =
         serde_norway::from_value(worker[0]["value"]["manual"].clone()).unwrap();
     assert_eq!(

@@ -190,7 +190,7 @@ fn is_zero_length(pattern: &str) -> Result<bool, BadPattern> {
 /// and bounds the work by the number of distinct such pairs.
 #[derive(Default)]
 struct Matcher {
-    /// Cache every step's answer (else count steps against FAST_STEPS).
+    /// Cache every step's answer (else count steps against `FAST_STEPS`).
     memoise: bool,
     steps: usize,
     /// The step budget ran out: every answer since is void.
@@ -490,7 +490,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x % n as u64) as usize
+            usize::try_from(x % n as u64).expect("x % n is below n, a usize")
         };
         let pa: Vec<char> = "ab*?/{},[]^\\!-".chars().collect();
         let na: Vec<char> = "ab/!-,".chars().collect();

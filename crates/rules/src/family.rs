@@ -268,7 +268,7 @@ pub fn variant(app: &Path, family: Family) -> &'static str {
 pub fn reload_action(app: &Path, family: Family) -> ReloadAction {
     let has = |name: &str| app.join(name).exists();
     let argv = |v: &[&str]| ReloadAction::Rebuild {
-        command: v.iter().map(|s| s.to_string()).collect(),
+        command: v.iter().map(std::string::ToString::to_string).collect(),
     };
     match family {
         // Interpreted: the new files take effect when the process restarts.

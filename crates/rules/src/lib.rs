@@ -16,6 +16,9 @@
 //! - [`Plan`] is serde (TOML/JSON) — the buildpack writes it, the runtime
 //!   reads it.
 
+// The dev-dependencies serve the integration tests; the unit tests need not use them all.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod categories;
 pub mod doublestar;
 pub mod family;

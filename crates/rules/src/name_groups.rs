@@ -202,7 +202,7 @@ impl Part<'_> {
         left_out.push(format!("those starting with {}", list(&leads, "or")));
         out.push((
             format!("{lead}{cut}"),
-            self.except_clause(&shown, &left_out),
+            Self::except_clause(&shown, &left_out),
         ));
         for node in deeper {
             self.split(node, out);
@@ -212,7 +212,7 @@ impl Part<'_> {
     /// "starting with p, except package.json and package-lock.json".
     fn except(&self, node: &Node) -> String {
         let names = self.manifests(node, |_| true);
-        self.except_clause(&node.lead, &names)
+        Self::except_clause(&node.lead, &names)
     }
 
     /// The manifest names below `node` whose length after its lead
@@ -228,7 +228,7 @@ impl Part<'_> {
     }
 
     /// "starting with LEAD, except A and B" (either part may be absent).
-    fn except_clause(&self, lead: &str, left_out: &[String]) -> String {
+    fn except_clause(lead: &str, left_out: &[String]) -> String {
         let listed = list(left_out, "and");
         match (lead.is_empty(), listed.is_empty()) {
             (true, true) => "of every name".to_string(),
@@ -286,7 +286,10 @@ mod tests {
             })
             .chain(extensions.iter().take(1));
         let shared: Vec<&str> = shared.copied().collect();
-        let mut names: Vec<String> = MANIFEST_NAMES.iter().map(|n| n.to_string()).collect();
+        let mut names: Vec<String> = MANIFEST_NAMES
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         for ext in extensions {
             names.extend(["index", "package", "setup", ""].map(|s| format!("{s}.{ext}")));
         }

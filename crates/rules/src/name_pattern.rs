@@ -136,7 +136,7 @@ mod tests {
     use crate::doublestar::path_match;
 
     fn set(v: &[&str]) -> BTreeSet<String> {
-        v.iter().map(|s| s.to_string()).collect()
+        v.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

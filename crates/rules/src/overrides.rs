@@ -71,7 +71,7 @@ pub fn parse_rules(setting: &str, value: &str) -> Result<Vec<SyncRule>, ConfigEr
 /// watched).
 pub fn parse_patterns(setting: &str, value: &str) -> Result<Vec<String>, ConfigError> {
     entries(value)
-        .map(|p| check_pattern(setting, p).map(|_| p.to_string()))
+        .map(|p| check_pattern(setting, p).map(|()| p.to_string()))
         .collect()
 }
 

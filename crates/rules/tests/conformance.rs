@@ -2,6 +2,11 @@
 //! README.md): doublestar v1.3.4's match table and Skaffold v2.24's sync
 //! expectations.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_rules::doublestar::{path_match, BadPattern};
 use filesync_rules::skaffold::{intersect, rules_from_build_metadata};
 use filesync_rules::SyncRule;

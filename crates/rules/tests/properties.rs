@@ -5,6 +5,11 @@
 //! exactly the files the one-pattern-per-directory rules did, and no file
 //! matches two of them.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_rules::generate::single_pattern_rules;
 use filesync_rules::manifests::{is_excluded_dir, MANIFEST_NAMES};
 use filesync_rules::{doublestar, plan_for_app, Family, Overrides};

@@ -2,6 +2,11 @@
 //! rule longer than 120 characters, each with a sentence saying what it
 //! syncs (written as its comment in skaffold.yaml).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_rules::{plan_for_app, Overrides};
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@
 //! `/cnb/process` and `/cnb/lifecycle` from `PATH` and a few `CNB_*`
 //! variables, then for every buildpack (metadata order) and each of its
 //! layers (name order) applies the layer root (`bin` → PATH, `lib` →
-//! LD_LIBRARY_PATH), the layer's `env.launch/` files and then its
+//! `LD_LIBRARY_PATH`), the layer's `env.launch/` files and then its
 //! process-specific `env.launch/<type>/` files. The supervisor itself was
 //! launched that way as process type `filesync`, which has no
 //! process-specific env. So the wrapped type's environment is ours plus the

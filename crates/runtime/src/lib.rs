@@ -2,6 +2,13 @@
 //! own process and reloads it, the `tar`/`rm` shims Skaffold's sync runs,
 //! and the notification channel between them.
 
+// The dev-dependencies serve the integration tests; the unit tests need not use them all.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
+// clap parses the binary's (src/main.rs) command line; a package's
+// dependencies are shared by its targets.
+use clap as _;
+
 pub mod config;
 pub mod delegate;
 pub mod errors;

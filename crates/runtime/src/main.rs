@@ -9,6 +9,9 @@
 //! behaves as `filesync tar …` / `filesync rm …`, so it can be linked under
 //! those names where a process type is not available.
 
+// A thin entry point over the filesync-runtime library, which uses the dependencies.
+#![allow(unused_crate_dependencies)]
+
 mod commands;
 
 use clap::{Parser, Subcommand};

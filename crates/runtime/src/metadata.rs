@@ -79,9 +79,7 @@ pub fn layers_dir() -> PathBuf {
             }
         }
     }
-    std::env::var_os("CNB_LAYERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/layers"))
+    std::env::var_os("CNB_LAYERS_DIR").map_or_else(|| PathBuf::from("/layers"), PathBuf::from)
 }
 
 impl Metadata {

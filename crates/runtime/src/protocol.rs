@@ -37,7 +37,7 @@ const FALLBACK_NAME: &str = "filesync.sock";
 /// How long the rm shim waits for the old app to be gone.
 const RM_WAIT: Duration = Duration::from_secs(30);
 /// How long `sync-done` waits for the reload to take the old app out.
-const DONE_WAIT: Duration = Duration::from_secs(60);
+const DONE_WAIT: Duration = Duration::from_mins(1);
 
 /// The configured socket path: `$FILESYNC_SOCKET` (an empty value counts
 /// as unset), else the recorded config's, else the default.
@@ -45,9 +45,10 @@ pub fn socket_path() -> PathBuf {
     if let Some(p) = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()) {
         return p.into();
     }
-    crate::config::load(None)
-        .map(|c| PathBuf::from(c.socket))
-        .unwrap_or_else(|_| PathBuf::from(DEFAULT_SOCKET))
+    crate::config::load(None).map_or_else(
+        |_| PathBuf::from(DEFAULT_SOCKET),
+        |c| PathBuf::from(c.socket),
+    )
 }
 
 /// One place the socket may be.

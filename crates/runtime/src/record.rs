@@ -86,8 +86,7 @@ impl Settings {
         }
         let base = std::env::var_os(DIR_ENV)
             .filter(|d| !d.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+            .map_or_else(|| PathBuf::from(DEFAULT_DIR), PathBuf::from);
         Some(Settings {
             base,
             identity,
@@ -107,8 +106,7 @@ impl Settings {
 pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `HH:MM:SS UTC, N s ago` for a record's time.

@@ -114,16 +114,13 @@ pub(crate) fn remove(path: &Path) -> std::io::Result<()> {
 
 pub fn run(args: &[OsString]) -> i32 {
     if !is_skaffold_form(args) {
-        return match crate::delegate::image_tool("rm") {
-            Some(tool) => {
-                let e = crate::delegate::exec(&tool, "rm", args);
-                eprintln!("filesync rm: running {}: {e}", tool.display());
-                126
-            }
-            None => {
-                eprintln!("filesync rm: this image has no rm of its own; only Skaffold's form is supported: rm -rf -- PATH...");
-                2
-            }
+        return if let Some(tool) = crate::delegate::image_tool("rm") {
+            let e = crate::delegate::exec(&tool, "rm", args);
+            eprintln!("filesync rm: running {}: {e}", tool.display());
+            126
+        } else {
+            eprintln!("filesync rm: this image has no rm of its own; only Skaffold's form is supported: rm -rf -- PATH...");
+            2
         };
     }
     let paths = &args[2..];

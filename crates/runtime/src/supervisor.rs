@@ -96,7 +96,7 @@ fn listen_and_watch(opts: &Options, tx: &Sender<Msg>) -> (Listening, Result<Watc
     };
     let watching = {
         let tx = tx.clone();
-        crate::watch::start(opts.app_dir.clone(), opts.plan.clone(), gate, move |rel| {
+        crate::watch::start(opts.app_dir.clone(), &opts.plan, gate, move |rel| {
             tx.send(Msg::Fs(rel)).is_ok()
         })
     };

@@ -141,8 +141,9 @@ fn link_stays_inside(target: &Path, link: &Path, to: &Path) -> bool {
     let mut depth: i64 = link
         .parent()
         .and_then(|p| p.strip_prefix(target).ok())
-        .map(|r| r.components().count() as i64)
-        .unwrap_or(-1);
+        .map_or(-1, |r| {
+            i64::try_from(r.components().count()).unwrap_or(i64::MAX)
+        });
     if depth < 0 {
         return false;
     }
@@ -301,20 +302,17 @@ impl std::error::Error for PartialRename {}
 /// `filesync tar ARGS…`.
 pub fn run(args: &[OsString]) -> i32 {
     if !is_skaffold_form(args) {
-        return match crate::delegate::image_tool("tar") {
-            Some(tool) => {
-                let e = crate::delegate::exec(&tool, "tar", args);
-                eprintln!("filesync tar: running {}: {e}", tool.display());
-                126
-            }
-            None => {
-                eprintln!(
-                    "filesync tar: this image has no tar of its own; only Skaffold's sync form is supported: \
-                     tar {}",
-                    SKAFFOLD_FORM.join(" ")
-                );
-                2
-            }
+        return if let Some(tool) = crate::delegate::image_tool("tar") {
+            let e = crate::delegate::exec(&tool, "tar", args);
+            eprintln!("filesync tar: running {}: {e}", tool.display());
+            126
+        } else {
+            eprintln!(
+                "filesync tar: this image has no tar of its own; only Skaffold's sync form is supported: \
+                 tar {}",
+                SKAFFOLD_FORM.join(" ")
+            );
+            2
         };
     }
     let session = Session::begin();
@@ -325,7 +323,7 @@ pub fn run(args: &[OsString]) -> i32 {
         Ok(n) => {
             // Kept before the supervisor hears of the batch: once the app
             // serves it, a container restart replays it.
-            crate::record::keep_tar(record.as_ref(), tee);
+            crate::record::keep_tar(record.as_ref(), &tee);
             session.end(n, "tar");
             crate::log!(
                 "tar: {n} file(s) in place in {} ms",

@@ -1,7 +1,7 @@
 //! File-system events for changes that arrive without a shim (an editor in
 //! the container, `kubectl cp`, a mounted volume). One non-recursive inotify
 //! watch per directory of the app, never descending into excluded or
-//! ignored directories (node_modules, .git, vendor, build output): those
+//! ignored directories (`node_modules`, .git, vendor, build output): those
 //! can hold 100,000 files the developer never edits. New directories are
 //! watched as they appear. Only paths the plan syncs are reported.
 //!
@@ -64,7 +64,11 @@ impl Gate {
     }
 
     fn now(&self) -> u64 {
-        self.base.elapsed().as_nanos() as u64
+        self.base
+            .elapsed()
+            .as_nanos()
+            .try_into()
+            .unwrap_or(u64::MAX)
     }
 
     pub fn session_began(&self) {
@@ -86,7 +90,7 @@ impl Gate {
         // real-`skaffold dev` suite). With others still open it is harmless:
         // the last one's end sets it again, and its sentinel clears it.
         self.quiet_until.fetch_max(
-            self.now() + SENTINEL_MAX_WAIT.as_nanos() as u64,
+            self.now() + SENTINEL_MAX_WAIT.as_nanos().try_into().unwrap_or(u64::MAX),
             Ordering::SeqCst,
         );
         let was = self
@@ -115,7 +119,7 @@ impl Gate {
             .sentinels
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         self.quiet_until.store(
-            self.now() + QUIET_AFTER_SYNC.as_nanos() as u64,
+            self.now() + QUIET_AFTER_SYNC.as_nanos().try_into().unwrap_or(u64::MAX),
             Ordering::SeqCst,
         );
     }
@@ -165,7 +169,7 @@ pub struct Watching {
 /// listens any more).
 pub fn start(
     root: PathBuf,
-    plan: Plan,
+    plan: &Plan,
     gate: Arc<Gate>,
     changed: impl Fn(String) -> bool + Send + 'static,
 ) -> Result<Watching, WatchError> {
@@ -323,6 +327,8 @@ fn add_children(
 
 /// The tar shim's staging files (`.NAME.filesync-PID-N.tmp`): never a
 /// change of their own, whatever the rules match.
+// Our own temporary files' names, always lower-case.
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
 fn is_shim_temp(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())

@@ -7,6 +7,17 @@
 //!
 //! Needs root (tmpfs mount) and `node` on PATH.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+// Test arithmetic on pids and small counts, all far inside each type's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 mod common;
 
 mod fault_load {
@@ -26,7 +37,7 @@ mod fault_load {
     /// or, with `APP_MODE=build`, the build output `../build/out.txt`.
     /// `/` answers the snapshot as JSON `{path: content}`, `/count` answers
     /// `{"n": files, "bytes": total}`; every response carries the pid.
-    const APP_JS: &str = r#"
+    const APP_JS: &str = r"
 const http = require('http'), fs = require('fs'), path = require('path');
 const files = {};
 function walk(dir, rel) {
@@ -49,7 +60,7 @@ http.createServer((req, res) => {
   res.setHeader('x-pid', String(process.pid));
   res.end(req.url === '/count' ? JSON.stringify({ n, bytes }) : JSON.stringify(files));
 }).listen(Number(process.env.PORT), '127.0.0.1');
-"#;
+";
 
     /// A deterministic xorshift generator (no dependency, replayable).
     struct Rng(u64);
@@ -406,7 +417,7 @@ http.createServer((req, res) => {
             let victim = r.app_pid();
             let killer = std::thread::spawn(move || {
                 std::thread::sleep(delay);
-                victim.map(|p| nix_kill(p, 9).is_ok()).unwrap_or(false)
+                victim.is_some_and(|p| nix_kill(p, 9).is_ok())
             });
             let big = rng.below(4) == 0;
             let rel = format!("data/k{}.txt", rng.below(5));
@@ -797,7 +808,7 @@ http.createServer((req, res) => {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let live = wait_until(Duration::from_secs(120), || {
+        let live = wait_until(Duration::from_mins(2), || {
             r.get("/count")
                 .and_then(|(_, b)| serde_json::from_str::<Value>(&b).ok())
                 .is_some_and(|v| v["n"] == 50_000)
@@ -828,7 +839,7 @@ http.createServer((req, res) => {
             "FIGURES 50,000-file sync ({:.1} MiB stream, {bytes} bytes of content): extracted in {} ms \
              ({:.0} files/s), app live on all files {} ms after the sync started, {restarts} restart(s); \
              supervisor fds {fds0} -> {fds1}, RSS {rss0} KiB, peak {rss_peak} KiB, {rss1} KiB once idle; GNU tar, same stream: {} ms",
-            tar.len() as f64 / (1 << 20) as f64,
+            tar.len() as f64 / f64::from(1 << 20),
             extracted.as_millis(),
             50_000.0 / extracted.as_secs_f64(),
             to_live.as_millis(),

@@ -1,6 +1,11 @@
 //! `java_build::run` on a real app tree with the real `javac` (a process:
 //! no resident compiler recorded), as a synced edit drives it.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 use filesync_runtime::java_build::{run, JavaBuildConfig};
 use std::fs;
 use std::path::Path;

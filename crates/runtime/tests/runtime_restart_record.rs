@@ -4,6 +4,11 @@
 //! from the image), and the next supervisor starts the app on the synced
 //! files; a record of another build is discarded. Waits on events only.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use std::path::Path;

@@ -2,6 +2,11 @@
 //! Skaffold's batches through them: copies (`tar`) first, then deletions
 //! (`rm`), optionally ended by the after-sync hook (`filesync sync-done`).
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::*;
 use std::path::Path;
@@ -26,6 +31,8 @@ fn raw_stream(entries: &[Entry]) -> Vec<u8> {
 
 fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
+    // The helper items sit beside the one step that uses them.
+    #[allow(clippy::items_after_statements)]
     fn walk(d: &Path, root: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(d).unwrap().flatten() {
             let p = e.path();

@@ -2,6 +2,17 @@
 //! Every wait is on an event (a log line, a file, a process state), never
 //! a fixed sleep.
 
+// Required due to: https://github.com/rust-lang/rust/issues/95513
+#![allow(unused_crate_dependencies)]
+// A panic in a test is its failure, carrying its message.
+#![allow(clippy::unwrap_used)]
+// Test arithmetic on pids and small counts, all far inside each type's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 mod common;
 use common::*;
 use std::path::Path;
@@ -861,7 +872,7 @@ fn a_listening_app_is_live_once_per_restart_when_it_listens_again() {
         assert!(out.status.success());
         sb.expect_log("live in ", n, Duration::from_secs(30));
         // Live means listening: the new version answers at once.
-        let served = get_or(port, sb.log());
+        let served = get_or(port, &sb.log());
         assert_eq!(served, version, "{}", sb.log());
     }
     let (_, log) = sb.stop(child);
@@ -903,6 +914,6 @@ fn an_app_that_listens_on_nothing_is_live_once_per_rebuild_when_it_has_started()
     assert!(log.find("live in ").unwrap() > restarted, "{log}");
 }
 
-fn get_or(port: u16, log: String) -> String {
+fn get_or(port: u16, log: &str) -> String {
     std::panic::catch_unwind(|| get(port)).unwrap_or_else(|_| panic!("no answer once live:\n{log}"))
 }

@@ -4,11 +4,11 @@
 
 /// Every line of a message starts with this, so it stays attributable in
 /// the interleaved output of `pack build` and `skaffold dev`.
-pub const PREFIX: &str = "[skaffold-filesync]";
+pub(super) const PREFIX: &str = "[skaffold-filesync]";
 
 /// One error, as the user reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
+pub(crate) struct Message {
     /// A few words: what is wrong.
     pub title: String,
     /// What happened, with the values involved.
@@ -22,7 +22,11 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn new(title: impl Into<String>, what: impl Into<String>, why: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        title: impl Into<String>,
+        what: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Self {
         Message {
             title: title.into(),
             what: what.into(),
@@ -32,19 +36,19 @@ impl Message {
         }
     }
 
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+    pub(crate) fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fixes.push(fix.into());
         self
     }
 
-    pub fn details(mut self, details: impl std::fmt::Display) -> Self {
+    pub(crate) fn details(mut self, details: impl std::fmt::Display) -> Self {
         self.details = Some(details.to_string());
         self
     }
 
     /// The whole message: each paragraph one line (terminals wrap them),
     /// every line prefixed, a blank prefixed line between the parts.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut paragraphs = vec![format!("Error: {}", self.title), String::new()];
         paragraphs.extend([self.what.clone(), String::new(), self.why.clone()]);
         if !self.fixes.is_empty() {

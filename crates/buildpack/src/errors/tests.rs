@@ -6,7 +6,7 @@
 //! message. Here the fixture's env goes through the same validation as a
 //! build (or, for errors that need the lifecycle's files, the error the
 //! build reaches is constructed) and its rendering must equal `error.txt`;
-//! crates/e2e/tests/lifecycle_buildpack.rs builds each fixture with the
+//! `crates/e2e/tests/lifecycle_buildpack.rs` builds each fixture with the
 //! real lifecycle and asserts the build log shows exactly that text.
 //! `BLESS_ERROR_FIXTURES=1 cargo test -p skaffold-filesync-buildpack` rewrites
 //! the `error.txt` files (review the diff). The errors no user causes are

@@ -32,7 +32,7 @@ const PACKAGED: &str = "Use a released skaffold-filesync buildpack, or one packa
 const REPORT: &str = "Build again; if it fails the same way, report it to the skaffold-filesync \
     maintainers with the whole build log.";
 
-pub fn message(error: &BuildpackError) -> Message {
+pub(super) fn message(error: &BuildpackError) -> Message {
     match error {
         BuildpackError::Setting(e) => setting(e),
         BuildpackError::Overrides(e) => config(e),
@@ -71,7 +71,7 @@ pub fn message(error: &BuildpackError) -> Message {
 }
 
 /// An error of the framework (libcnb) rather than of the buildpack.
-pub fn framework(error: &libcnb::Error<BuildpackError>) -> Message {
+pub(super) fn framework(error: &libcnb::Error<BuildpackError>) -> Message {
     Message::new(
         "Internal buildpack error",
         "The buildpack framework (libcnb) reported an error.",

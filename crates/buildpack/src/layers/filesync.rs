@@ -26,7 +26,7 @@ pub enum FilesyncLayerError {
 
 /// Where [`install`] puts the runtime binary, known before it runs (the
 /// Java rebuild command names it).
-pub fn binary_path(context: &BuildContext<FilesyncBuildpack>) -> PathBuf {
+pub(crate) fn binary_path(context: &BuildContext<FilesyncBuildpack>) -> PathBuf {
     context
         .layers_dir
         .join("filesync")
@@ -35,7 +35,7 @@ pub fn binary_path(context: &BuildContext<FilesyncBuildpack>) -> PathBuf {
 }
 
 /// Installs the layer; returns the runtime binary's path in the image.
-pub fn install(
+pub(crate) fn install(
     context: &BuildContext<FilesyncBuildpack>,
     config: &RuntimeConfig,
 ) -> libcnb::Result<PathBuf, BuildpackError> {

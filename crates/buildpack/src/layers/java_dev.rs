@@ -42,13 +42,13 @@ pub enum JavaDevLayerError {
 }
 
 /// The dev loop's JVM flags (see the module doc).
-pub const DEV_JVM_FLAGS: &str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+pub(crate) const DEV_JVM_FLAGS: &str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
 /// The resident compiler's class, in the packaged buildpack's `java/`.
 const COMPILER_CLASS: &str = "FilesyncCompiler.class";
 
 /// Installs the layer; returns the rebuild command, `None` when the app
 /// does not have the layout it needs (Maven stays the rebuild).
-pub fn install(
+pub(crate) fn install(
     context: &BuildContext<FilesyncBuildpack>,
     filesync: &Path,
 ) -> libcnb::Result<Option<Vec<String>>, BuildpackError> {
@@ -112,7 +112,7 @@ pub fn install(
 
 /// What the rebuild needs to know about the app in `app_dir`, without the
 /// compiler (the layer's); `None` without the Maven layout.
-pub fn record(app_dir: &Path) -> Option<JavaBuildConfig> {
+pub(crate) fn record(app_dir: &Path) -> Option<JavaBuildConfig> {
     let classes = app_dir.join(crate::spring_boot::REBUILD_CLASSES);
     let sources = app_dir.join("src/main/java");
     if !classes.is_dir() || !sources.is_dir() {
@@ -166,7 +166,7 @@ fn release_of(classes: &Path) -> Option<u32> {
                 if head[..4] != [0xCA, 0xFE, 0xBA, 0xBE] {
                     continue;
                 }
-                let major = u16::from_be_bytes([head[6], head[7]]) as u32;
+                let major = u32::from(u16::from_be_bytes([head[6], head[7]]));
                 return (major >= 52).then(|| major - 44);
             }
         }

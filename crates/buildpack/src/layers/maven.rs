@@ -64,29 +64,28 @@ pub enum MavenStep {
 /// Whether the launch JVM can compile: `Err` with the launch JVM's layer
 /// when the image has a `java` at launch and no `javac`. No JVM at all
 /// among the layers (a JVM from the run image, say) is not ours to judge.
-pub fn check_launch_jdk(layers: &[EarlierLayer]) -> Result<(), MavenLayerError> {
+pub(crate) fn check_launch_jdk(layers: &[EarlierLayer]) -> Result<(), MavenLayerError> {
     let launched = || layers.iter().filter(|l| l.launch);
     if launched().any(|l| l.dir.join(jvm::JAVAC).is_file()) {
         return Ok(());
     }
-    match launched().find(|l| l.dir.join(jvm::JAVA).is_file()) {
-        Some(jre) => Err(MavenLayerError::NoJdkAtLaunch {
+    if let Some(jre) = launched().find(|l| l.dir.join(jvm::JAVA).is_file()) {
+        Err(MavenLayerError::NoJdkAtLaunch {
             jvm: jre.dir.clone(),
-        }),
-        None => {
-            println!(
-                "[skaffold-filesync] warning: no earlier buildpack puts a JVM in the image; the \
-                 in-container rebuild needs a JDK (javac) on the PATH at launch"
-            );
-            Ok(())
-        }
+        })
+    } else {
+        println!(
+            "[skaffold-filesync] warning: no earlier buildpack puts a JVM in the image; the \
+             in-container rebuild needs a JDK (javac) on the PATH at launch"
+        );
+        Ok(())
     }
 }
 
 /// The Maven distribution to copy: none when a launch layer already has
 /// `bin/mvn`; else the first earlier layer holding one (Paketo's
 /// cache-only `maven`), else the build's `mvn` on `path`.
-pub fn maven_to_copy(
+pub(crate) fn maven_to_copy(
     layers: &[EarlierLayer],
     path: Option<&str>,
 ) -> Result<Option<PathBuf>, MavenLayerError> {
@@ -114,7 +113,7 @@ pub fn maven_to_copy(
 /// The Maven repository the build used: `-Dmaven.repo.local` in
 /// `MAVEN_OPTS`, else `~/.m2/repository` (libbs links `~/.m2` to its
 /// cache layer), symlinks resolved.
-pub fn build_repository(maven_opts: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn build_repository(maven_opts: Option<&str>, home: Option<&Path>) -> Option<PathBuf> {
     let path =
         repo_local(maven_opts).or_else(|| home.map(|h| h.join(paketo::maven::M2_REPOSITORY)))?;
     std::fs::canonicalize(path).ok().filter(|p| p.is_dir())
@@ -131,7 +130,7 @@ fn repo_local(maven_opts: Option<&str>) -> Option<PathBuf> {
 
 /// For a Java app rebuilt with Maven in the container: whether it runs
 /// the wrapper (`./mvnw`) rather than `mvn`; `None` for every other plan.
-pub fn rebuild_wrapper(plan: &Plan) -> Option<bool> {
+pub(crate) fn rebuild_wrapper(plan: &Plan) -> Option<bool> {
     match (&plan.family, &plan.action) {
         (Family::Java, ReloadAction::Rebuild { command }) => {
             match command.first().map(String::as_str) {
@@ -147,7 +146,7 @@ pub fn rebuild_wrapper(plan: &Plan) -> Option<bool> {
 /// Installs the layer for a Maven rebuild of the app in `app_dir`;
 /// `wrapper`: the rebuild runs `./mvnw` (which brings its own Maven, from
 /// `~/.m2/wrapper`).
-pub fn install(
+pub(crate) fn install(
     context: &BuildContext<FilesyncBuildpack>,
     wrapper: bool,
 ) -> libcnb::Result<(), BuildpackError> {

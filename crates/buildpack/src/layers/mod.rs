@@ -1,3 +1,3 @@
-pub mod filesync;
-pub mod java_dev;
-pub mod maven;
+pub(crate) mod filesync;
+pub(crate) mod java_dev;
+pub(crate) mod maven;

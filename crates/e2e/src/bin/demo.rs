@@ -7,6 +7,9 @@
 //! watch interval lowered to 100 ms (`--watch-poll-interval`, also
 //! `SKAFFOLD_WATCH_POLL_INTERVAL`) and saves again: the times side by side.
 
+// The binary drives the filesync-e2e library, which uses the dependencies.
+#![allow(unused_crate_dependencies)]
+
 use filesync_e2e::builder::{Builders, Platform, Stack};
 use filesync_e2e::http::{get, wait_for};
 use filesync_e2e::skaffold_dev::{Deployer, Mode, Project, SkaffoldDev};
@@ -109,7 +112,7 @@ fn make_builder() -> String {
 fn first_deploy(dev: &SkaffoldDev, version: &str) -> anyhow::Result<usize> {
     let t = Instant::now();
     let shown = std::cell::Cell::new(0);
-    let up = wait_for(dev.port, "/", Duration::from_secs(900), |s, b| {
+    let up = wait_for(dev.port, "/", Duration::from_mins(15), |s, b| {
         // Progress while it builds: Skaffold's and the buildpacks' headlines.
         let now = dev.mark();
         if now > shown.get() {
@@ -126,7 +129,7 @@ fn first_deploy(dev: &SkaffoldDev, version: &str) -> anyhow::Result<usize> {
     if let Err(e) = up {
         anyhow::bail!("the app never came up: {e}\n{}", dev.log());
     }
-    let watching = dev.wait_line(0, "Watching for changes", Duration::from_secs(60))?;
+    let watching = dev.wait_line(0, "Watching for changes", Duration::from_mins(1))?;
     show(dev, shown.get(), |l| {
         l.contains("Forwarding") || l.contains("[filesync]")
     });
@@ -153,7 +156,7 @@ fn saves(dev: &SkaffoldDev, watching: usize, first: u32) -> anyhow::Result<Vec<S
             ),
         );
         let synced = dev.wait_line(mark, "Syncing 1 files", Duration::from_secs(30))?;
-        wait_for(dev.port, "/", Duration::from_secs(60), |s, b| {
+        wait_for(dev.port, "/", Duration::from_mins(1), |s, b| {
             s == 200 && b.contains(&format!("v{v}"))
         })
         .map_err(|e| anyhow::anyhow!("the edit never showed: {e}\n{}", dev.log()))?;
@@ -192,9 +195,9 @@ fn rebuild(dev: &SkaffoldDev, version: u32) -> anyhow::Result<Duration> {
     dev.wait_line(
         building.index,
         "Watching for changes",
-        Duration::from_secs(900),
+        Duration::from_mins(15),
     )?;
-    wait_for(dev.port, "/", Duration::from_secs(120), |s, b| {
+    wait_for(dev.port, "/", Duration::from_mins(2), |s, b| {
         s == 200 && b.contains(&format!("v{version}"))
     })
     .map_err(|e| anyhow::anyhow!("not served after the redeploy: {e}\n{}", dev.log()))?;

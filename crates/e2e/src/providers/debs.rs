@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// Downloads `packages` with `apt-get download` into `.work/debs/<name>`,
 /// once per package list (a changed list downloads afresh).
-pub fn debs(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
+pub(super) fn debs(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
     let dir = work_dir().join("debs").join(name);
     let done = dir.join(".complete");
     let want = packages.join("\n");
@@ -52,7 +52,7 @@ pub fn debs(name: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
 }
 
 /// Extracts every `.deb` in `debs` into `to` with `dpkg-deb -x`.
-pub fn extract(debs: &Path, to: &Path) -> anyhow::Result<()> {
+pub(super) fn extract(debs: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to)?;
     let mut found = 0;
     let mut entries: Vec<PathBuf> = std::fs::read_dir(debs)?

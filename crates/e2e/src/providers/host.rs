@@ -18,7 +18,7 @@ const NODE_LIBS: &[&str] = &[
 ];
 
 /// The host's npm package (the `npm` on PATH is its `bin/npm-cli.js`).
-pub fn host_npm() -> anyhow::Result<PathBuf> {
+pub(super) fn host_npm() -> anyhow::Result<PathBuf> {
     let out = run(Command::new("sh").args(["-c", "readlink -f \"$(command -v npm)\""]))
         .context("finding the host's npm")?;
     let cli = PathBuf::from(String::from_utf8(out.stdout)?.trim());
@@ -30,7 +30,7 @@ pub fn host_npm() -> anyhow::Result<PathBuf> {
 }
 
 /// The host's node binary, symlinks resolved.
-pub fn host_node() -> anyhow::Result<PathBuf> {
+pub(super) fn host_node() -> anyhow::Result<PathBuf> {
     let out = run(Command::new("sh").args(["-c", "readlink -f \"$(command -v node)\""]))
         .context("finding the host's node")?;
     let path = PathBuf::from(String::from_utf8(out.stdout)?.trim());
@@ -39,7 +39,7 @@ pub fn host_node() -> anyhow::Result<PathBuf> {
 }
 
 /// Fails unless `node` links only libraries the run images have.
-pub fn check_node_libs(node: &Path) -> anyhow::Result<()> {
+pub(super) fn check_node_libs(node: &Path) -> anyhow::Result<()> {
     let out = run(Command::new("ldd").arg(node))?;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let lib = line.split_whitespace().next().unwrap_or("");
@@ -56,7 +56,7 @@ pub fn check_node_libs(node: &Path) -> anyhow::Result<()> {
 }
 
 /// GOROOT of the host's Go (`/usr/local/go`).
-pub fn host_goroot() -> anyhow::Result<PathBuf> {
+pub(super) fn host_goroot() -> anyhow::Result<PathBuf> {
     let go = std::fs::canonicalize("/usr/local/go/bin/go").context("the host's Go")?;
     go.parent()
         .and_then(Path::parent)
@@ -65,7 +65,7 @@ pub fn host_goroot() -> anyhow::Result<PathBuf> {
 }
 
 /// The homes of the host's JDK and Maven.
-pub fn java_homes() -> anyhow::Result<(PathBuf, PathBuf)> {
+pub(super) fn java_homes() -> anyhow::Result<(PathBuf, PathBuf)> {
     let home = |tool: &str| -> anyhow::Result<PathBuf> {
         let bin = std::fs::canonicalize(crate::tools::tool(tool))?;
         bin.parent()

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::process::Command;
 
 /// The modules of the provider's JRE: what a JRE distribution such as
-/// BellSoft Liberica's carries (Java SE and the runtime `jdk.*` modules),
+/// `BellSoft` Liberica's carries (Java SE and the runtime `jdk.*` modules),
 /// without the compiler (`jdk.compiler`) and the development tools. So,
 /// as with Paketo's JRE, Maven cannot compile with it ("No compiler is
 /// provided in this environment").
-pub const JRE_MODULES: &[&str] = &[
+pub(super) const JRE_MODULES: &[&str] = &[
     "java.se",
     "jdk.accessibility",
     "jdk.charsets",
@@ -39,7 +39,7 @@ pub const JRE_MODULES: &[&str] = &[
 
 /// A JRE of [`JRE_MODULES`] linked with the host JDK's `jlink` into `to`
 /// (not yet existing).
-pub fn link_jre(java_home: &Path, to: &Path) -> anyhow::Result<()> {
+pub(super) fn link_jre(java_home: &Path, to: &Path) -> anyhow::Result<()> {
     let jmods = java_home.join("jmods");
     anyhow::ensure!(
         jmods.join("java.base.jmod").is_file(),

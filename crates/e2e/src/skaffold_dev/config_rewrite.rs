@@ -233,7 +233,9 @@ fn regenerate_profile(ctx: &Path) -> anyhow::Result<()> {
 /// `name` the first time this process asks, `name-n2`, `name-n3`… after.
 fn unique_in_this_process(name: String) -> String {
     static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let n = seen.iter().filter(|s| **s == name).count();
     seen.push(name.clone());
     if n == 0 {

@@ -53,7 +53,7 @@ pub(super) fn spawn_dev(project: &Project, extra: &[&str]) -> anyhow::Result<(Ch
                 output
                     .lines
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push((Instant::now(), line));
                 output.grew.notify_all();
             }

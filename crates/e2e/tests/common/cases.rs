@@ -10,7 +10,7 @@ fn node(i: usize) -> (String, String) {
         format!("Node.js v{i}"),
     )
 }
-pub const NODE: Case = Case {
+pub(crate) const NODE: Case = Case {
     example: "node",
     stack: Stack::Base,
     page: "/",
@@ -29,7 +29,7 @@ fn python(i: usize) -> (String, String) {
         format!("Python v{i}"),
     )
 }
-pub const PYTHON: Case = Case {
+pub(crate) const PYTHON: Case = Case {
     example: "python",
     stack: Stack::Base,
     page: "/",
@@ -48,7 +48,7 @@ fn php(i: usize) -> (String, String) {
         format!("PHP v{i}"),
     )
 }
-pub const PHP: Case = Case {
+pub(crate) const PHP: Case = Case {
     example: "php",
     stack: Stack::Base,
     page: "/",
@@ -64,7 +64,7 @@ pub const PHP: Case = Case {
 fn static_site(i: usize) -> (String, String) {
     (format!("<h1>Static v{i}</h1>\n"), format!("Static v{i}"))
 }
-pub const STATIC: Case = Case {
+pub(crate) const STATIC: Case = Case {
     example: "static",
     stack: Stack::Base,
     page: "/",
@@ -83,7 +83,7 @@ fn go(i: usize) -> (String, String) {
         format!("Go v{i}"),
     )
 }
-pub const GO: Case = Case {
+pub(crate) const GO: Case = Case {
     example: "go",
     stack: Stack::Tiny,
     page: "/",
@@ -104,7 +104,7 @@ fn java(i: usize) -> (String, String) {
         format!("Java v{i}"),
     )
 }
-pub const JAVA: Case = Case {
+pub(crate) const JAVA: Case = Case {
     example: "java",
     stack: Stack::Base,
     page: "/",
@@ -123,9 +123,9 @@ fn node_express(i: usize) -> (String, String) {
         format!("Express v{i}"),
     )
 }
-/// express from npm: node_modules in npm-install's launch layer, linked
+/// express from npm: `node_modules` in npm-install's launch layer, linked
 /// from /workspace (node resolves the link: the path shows the layer).
-pub const NODE_EXPRESS: Case = Case {
+pub(crate) const NODE_EXPRESS: Case = Case {
     example: "node-express",
     stack: Stack::Base,
     page: "/",
@@ -151,9 +151,9 @@ fn python_flask(i: usize) -> (String, String) {
         format!("Flask v{i}"),
     )
 }
-/// Flask and gunicorn from PyPI: pip-install's site-packages layer on
+/// Flask and gunicorn from `PyPI`: pip-install's site-packages layer on
 /// PYTHONPATH, gunicorn on PATH.
-pub const PYTHON_FLASK: Case = Case {
+pub(crate) const PYTHON_FLASK: Case = Case {
     example: "python-flask",
     stack: Stack::Base,
     page: "/",
@@ -183,7 +183,7 @@ fn spring_boot(i: usize) -> (String, String) {
 }
 /// Spring Boot from Maven Central: the exploded JAR run by Spring Boot's
 /// launcher; the in-container rebuild with the offline repository.
-pub const JAVA_SPRING_BOOT: Case = Case {
+pub(crate) const JAVA_SPRING_BOOT: Case = Case {
     example: "java-spring-boot",
     stack: Stack::Base,
     page: "/",
@@ -212,7 +212,7 @@ fn go_modules(i: usize) -> (String, String) {
 }
 /// A third-party module from the Go module proxy, vendored by
 /// go-mod-vendor; rebuilt in the container on tiny.
-pub const GO_MODULES: Case = Case {
+pub(crate) const GO_MODULES: Case = Case {
     example: "go-modules",
     stack: Stack::Tiny,
     page: "/",
@@ -230,7 +230,7 @@ pub const GO_MODULES: Case = Case {
 };
 
 /// Every example, in the order the suites run them.
-pub const CASES: [&Case; 10] = [
+pub(crate) const CASES: [&Case; 10] = [
     &NODE,
     &PYTHON,
     &PHP,

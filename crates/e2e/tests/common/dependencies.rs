@@ -53,7 +53,7 @@ pub(super) fn assert_dependencies_load(dev: &SkaffoldDev, case: &Case, what: &st
         return;
     };
     let answer = std::cell::RefCell::new(String::new());
-    let answered = wait_for(dev.port, case.page, Duration::from_secs(60), |s, b| {
+    let answered = wait_for(dev.port, case.page, Duration::from_mins(1), |s, b| {
         *answer.borrow_mut() = b.to_string();
         s == 200
     });

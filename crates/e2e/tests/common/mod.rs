@@ -1,5 +1,5 @@
-//! What the real-`skaffold dev` suites share (tests/skaffold_dev.rs, docker
-//! deployer; tests/skaffold_kubectl.rs, kubectl deployer on the project's
+//! What the real-`skaffold dev` suites share (`tests/skaffold_dev.rs`, docker
+//! deployer; `tests/skaffold_kubectl.rs`, kubectl deployer on the project's
 //! cluster): each example, what a developer does to it, and the case
 //! itself. An edit gives Skaffold's own `Syncing 1 files` line, no new
 //! build, and the app serves it; a deleted file stops being served; a
@@ -20,12 +20,12 @@ mod cases;
 mod dependencies;
 mod one_batch;
 
-pub use cases::*;
+pub(crate) use cases::*;
 use dependencies::{added_dependency_files, assert_dependencies_load};
 // (Not every test binary uses it.)
 #[allow(unused_imports)]
-pub use one_batch::edit_and_delete_in_one_save;
-pub mod restart;
+pub(crate) use one_batch::edit_and_delete_in_one_save;
+pub(crate) mod restart;
 
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::{get, wait_for};
@@ -35,13 +35,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// The first build of a `skaffold dev` (builder and run image pulled,
 /// every layer made) on a loaded 2-core CI machine.
-pub const FIRST_BUILD: Duration = Duration::from_secs(900);
+pub(crate) const FIRST_BUILD: Duration = Duration::from_mins(15);
 /// From a save to Skaffold's `Syncing` line (its watcher polls once a
 /// second).
-pub const TO_SYNC: Duration = Duration::from_secs(30);
+pub(crate) const TO_SYNC: Duration = Duration::from_secs(30);
 
 /// One example and what a developer does to it.
-pub struct Case {
+pub(crate) struct Case {
     pub example: &'static str,
     pub stack: Stack,
     /// Where the app shows the text the edits change.
@@ -62,7 +62,7 @@ pub struct Case {
 }
 
 /// An example's third-party dependencies, seen from its pages.
-pub struct Deps {
+pub(crate) struct Deps {
     /// On `page` after every sync and restart: text only the installed
     /// dependencies produce (and where the app found them).
     pub shows: &'static [&'static str],
@@ -76,7 +76,7 @@ pub struct Deps {
 
 /// One whole case: the first build served, edits synced and served (their
 /// save-to-live printed), a deletion synced, a manifest change rebuilt.
-pub fn run(case: &Case, mode: Mode, deployer: Deployer) {
+pub(crate) fn run(case: &Case, mode: Mode, deployer: Deployer) {
     let label = label(case, mode, deployer);
     let started = Instant::now();
     let dev = start_served(case, mode, deployer, &label);
@@ -136,7 +136,7 @@ fn start_served(case: &Case, mode: Mode, deployer: Deployer, label: &str) -> Ska
         "{label}: first build and deploy served after {} s",
         started.elapsed().as_secs()
     );
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap();
     dev
 }
@@ -144,9 +144,9 @@ fn start_served(case: &Case, mode: Mode, deployer: Deployer, label: &str) -> Ska
 /// How long a synced change may take to be served.
 fn within(case: &Case) -> Duration {
     if case.rebuilds {
-        Duration::from_secs(300)
+        Duration::from_mins(5)
     } else {
-        Duration::from_secs(60)
+        Duration::from_mins(1)
     }
 }
 
@@ -252,7 +252,7 @@ fn manifest_rebuilt(
     let deployed = dev
         .wait_line(building.index, "Watching for changes", FIRST_BUILD)
         .unwrap_or_else(|e| panic!("{label}: no redeploy: {e:#}"));
-    let served = wait_for(dev.port, case.page, Duration::from_secs(120), |s, b| {
+    let served = wait_for(dev.port, case.page, Duration::from_mins(2), |s, b| {
         s == 200 && b.contains(&last_marker)
     });
     assert!(
@@ -272,7 +272,7 @@ fn manifest_rebuilt(
         "{label}: {} must not be synced: {synced:?}",
         case.manifest
     );
-    let rebuild = (Instant::now() - saved).as_millis();
+    let rebuild = saved.elapsed().as_millis();
     eprintln!(
         "rebuild-and-redeploy {label}: {rebuild} ms from saving {} to the new {} serving ({} ms to Skaffold's `Watching` line)",
         case.manifest,
@@ -288,19 +288,16 @@ fn manifest_rebuilt(
 /// Saves the manifest change (the added-dependency fixture's files, or a
 /// blank line at the manifest's end); returns when the first was saved.
 fn save_manifest_change(dev: &SkaffoldDev, case: &Case) -> Instant {
-    match &case.deps {
-        None => {
-            let old = std::fs::read_to_string(dev.ctx().join(case.manifest)).unwrap();
-            dev.write(case.manifest, &format!("{old}\n"))
+    if case.deps.is_none() {
+        let old = std::fs::read_to_string(dev.ctx().join(case.manifest)).unwrap();
+        dev.write(case.manifest, &format!("{old}\n"))
+    } else {
+        let files = added_dependency_files(case.example);
+        let mut saved = None;
+        for (rel, content) in &files {
+            saved.get_or_insert(dev.write(rel, content));
         }
-        Some(_) => {
-            let files = added_dependency_files(case.example);
-            let mut saved = None;
-            for (rel, content) in &files {
-                saved.get_or_insert(dev.write(rel, content));
-            }
-            saved.expect("an added-dependency fixture has files")
-        }
+        saved.expect("an added-dependency fixture has files")
     }
 }
 
@@ -310,12 +307,9 @@ fn added_dependency_served(dev: &SkaffoldDev, case: &Case, label: &str) {
     let Some(deps) = &case.deps else {
         return;
     };
-    let added = wait_for(
-        dev.port,
-        deps.added_page,
-        Duration::from_secs(60),
-        |s, b| s == 200 && b.contains(deps.added_shows),
-    );
+    let added = wait_for(dev.port, deps.added_page, Duration::from_mins(1), |s, b| {
+        s == 200 && b.contains(deps.added_shows)
+    });
     assert!(
         added.is_ok(),
         "{label}: the added dependency is not served on {}: {added:?}\n{}",
@@ -326,7 +320,9 @@ fn added_dependency_served(dev: &SkaffoldDev, case: &Case, label: &str) {
 }
 
 /// A save that Skaffold synced and the app serves.
-pub struct Synced {
+// The field names say which event; the shared suffix is the point.
+#[allow(clippy::struct_field_names)]
+pub(crate) struct Synced {
     pub saved: Instant,
     /// Skaffold's `Syncing 1 files` line.
     pub synced: Line,
@@ -349,7 +345,7 @@ pub struct Synced {
 /// through kubectl's port-forward a connection refused while the app
 /// restarts closes the forward (issue 23), so there the suite waits on
 /// the live line first and then asks once the page must show the marker.
-pub fn save_synced_served(
+pub(crate) fn save_synced_served(
     dev: &SkaffoldDev,
     rel: &str,
     content: &str,
@@ -403,7 +399,7 @@ pub fn save_synced_served(
 
 /// Skaffold built no image since output line `mark`: the saves since were
 /// synced, not rebuilt.
-pub fn assert_no_image_build(dev: &SkaffoldDev, mark: usize, what: &str) {
+pub(crate) fn assert_no_image_build(dev: &SkaffoldDev, mark: usize, what: &str) {
     let rebuilt: Vec<_> = dev
         .lines_from(mark)
         .into_iter()

@@ -13,7 +13,7 @@ use std::time::Duration;
 /// start, with the files of public/ it found) ends with a start that saw
 /// the file deleted, checks the edit is served and the file is not, and
 /// returns how many times the app restarted for the save.
-pub fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
+pub(crate) fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
     let dev = SkaffoldDev::start_with("node", Mode::Generated, Stack::Base, deployer)
         .unwrap_or_else(|e| panic!("{e:#}"));
     if let Err(e) = dev.wait_up("/", FIRST_BUILD, |s, b| {
@@ -21,7 +21,7 @@ pub fn edit_and_delete_in_one_save(deployer: Deployer) -> usize {
     }) {
         panic!("never served v1: {e:#}");
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap();
     let starts = || get(dev.port, "/starts").map(|r| r.1).unwrap_or_default();
     let before = starts().lines().count();

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// How the container is made to restart.
 #[derive(Debug, Clone, Copy)]
-pub enum Restart {
+pub(crate) enum Restart {
     /// `kubectl exec POD -- sh -c 'kill 1'`: the supervisor (PID 1) stops
     /// the app and exits; the kubelet starts a new container.
     KillPid1,
@@ -72,7 +72,7 @@ fn pod_log(dev: &SkaffoldDev) -> String {
 /// Waits for the restart count to pass `before`, then for the new
 /// container's first answer through Skaffold's forward; returns its body.
 fn first_answer_after_restart(dev: &SkaffoldDev, before: u32) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let deadline = std::time::Instant::now() + Duration::from_mins(2);
     while restarts(dev) <= before {
         assert!(
             std::time::Instant::now() < deadline,
@@ -82,7 +82,7 @@ fn first_answer_after_restart(dev: &SkaffoldDev, before: u32) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
     let body = std::cell::RefCell::new(String::new());
-    let up = wait_for(dev.port, "/", Duration::from_secs(120), |s, b| {
+    let up = wait_for(dev.port, "/", Duration::from_mins(2), |s, b| {
         *body.borrow_mut() = b.to_string();
         s == 200
     });
@@ -99,7 +99,7 @@ fn first_answer_after_restart(dev: &SkaffoldDev, before: u32) -> String {
 /// before any new save; with `then_rebuild`, a save that changes
 /// package.json (rebuild, redeploy) and the message to v3 serves v3, not
 /// the old build's record.
-pub fn synced_changes_survive(how: Restart, then_rebuild: bool) {
+pub(crate) fn synced_changes_survive(how: Restart, then_rebuild: bool) {
     let project = Project::new("node", Mode::Generated, Stack::Base, Deployer::Kubectl)
         .unwrap_or_else(|e| panic!("{e:#}"));
     if matches!(how, Restart::LivenessProbe) {
@@ -111,7 +111,7 @@ pub fn synced_changes_survive(how: Restart, then_rebuild: bool) {
     }) {
         panic!("never served v1: {e:#}");
     }
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap();
     save_synced_served(
         &dev,
@@ -119,7 +119,7 @@ pub fn synced_changes_survive(how: Restart, then_rebuild: bool) {
         &node("v2"),
         "/",
         "Node.js v2",
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         &format!("{how:?}: the edit"),
     );
     let mark = dev.mark();

@@ -28,7 +28,7 @@ pub(super) fn dev_node(builder: &str, mode: Mode, deployer: Deployer, label: &st
         "{label}: first build served after {:.0?}",
         started.elapsed()
     );
-    dev.wait_line(0, "Watching for changes", Duration::from_secs(60))
+    dev.wait_line(0, "Watching for changes", Duration::from_mins(1))
         .unwrap_or_else(|e| panic!("{label}: {e:#}"));
     for i in 2..=3 {
         let (content, marker) = (NODE.make)(i);
@@ -38,7 +38,7 @@ pub(super) fn dev_node(builder: &str, mode: Mode, deployer: Deployer, label: &st
             &content,
             NODE.page,
             &marker,
-            Duration::from_secs(60),
+            Duration::from_mins(1),
             &format!("{label}: edit {i}"),
         );
         eprintln!(

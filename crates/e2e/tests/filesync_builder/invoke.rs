@@ -10,15 +10,14 @@ use std::process::{Command, Output};
 /// on PATH, or with `path` as the whole PATH.
 pub(super) fn filesync_builder(args: &[&str], path: Option<&str>) -> Output {
     let home = tempfile::tempdir().unwrap();
-    let path: OsString = match path {
-        Some(p) => p.into(),
-        None => {
-            let mut dirs = vec![work_dir().join("bin")];
-            dirs.extend(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            ));
-            std::env::join_paths(dirs).unwrap()
-        }
+    let path: OsString = if let Some(p) = path {
+        p.into()
+    } else {
+        let mut dirs = vec![work_dir().join("bin")];
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        std::env::join_paths(dirs).unwrap()
     };
     Command::new(filesync_bin())
         .arg("builder")

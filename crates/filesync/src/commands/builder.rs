@@ -38,7 +38,7 @@ mod report;
 use anyhow::Context;
 use errors::BuilderError;
 use labels::BuilderLabels;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -47,7 +47,7 @@ FROM is looked up as `filesync inspect` does: the local Docker daemon
 (DOCKER_HOST) first, then its registry. pack must be on PATH (tested
 with v0.40.6). Without --publish, NEW goes into the Docker daemon; `skaffold dev`
 pulls its builder on the first build, so push it or use --publish.")]
-pub struct Args {
+pub(crate) struct Args {
     /// The builder to derive from (e.g. paketobuildpacks/builder-jammy-base).
     from: String,
     /// The image reference of the new builder.
@@ -68,12 +68,17 @@ pub struct Args {
     insecure: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !cfg!(all(feature = "daemon", feature = "registry")) {
         return Err(BuilderError::NoClients.into());
     }
     let pack = pack::find(std::env::var_os("PATH"))?;
-    let buildpack = buildpack_uri(args.buildpack.as_deref(), std::env::current_exe().ok())?;
+    let buildpack = buildpack_uri(
+        args.buildpack.as_deref(),
+        std::env::current_exe().ok().as_deref(),
+    )?;
     let say = |line: &str| eprintln!("filesync builder: {line}");
     say(&format!("reading the labels of {}", args.from));
     let found = crate::commands::inspect::image_config(&args.from, args.insecure).map_err(|e| {
@@ -163,7 +168,7 @@ fn keep_label_bom_platforms(
 /// Whether the builder `image` (its config, read from `source`) carries
 /// skaffold-filesync; an error when it is no builder or its labels are
 /// malformed. For `filesync skaffold`'s advice.
-pub fn carries_filesync(
+pub(crate) fn carries_filesync(
     image: &str,
     source: &str,
     config: &serde_json::Value,
@@ -183,7 +188,7 @@ fn release_cnb_name() -> String {
 /// Where pack takes the buildpack from: `--buildpack` (an existing path,
 /// made absolute, else an image reference, given to pack as it is), else
 /// the release's `.cnb` beside `exe`.
-fn buildpack_uri(given: Option<&str>, exe: Option<PathBuf>) -> Result<String, BuilderError> {
+fn buildpack_uri(given: Option<&str>, exe: Option<&Path>) -> Result<String, BuilderError> {
     if let Some(given) = given {
         let path = Path::new(given);
         if path.exists() {
@@ -196,7 +201,6 @@ fn buildpack_uri(given: Option<&str>, exe: Option<PathBuf>) -> Result<String, Bu
         return Ok(given.trim_start_matches("docker://").to_string());
     }
     let dir = exe
-        .as_deref()
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
@@ -216,9 +220,7 @@ mod tests {
     fn the_buildpack_is_the_given_path_or_reference_else_the_release_cnb_beside_the_exe() {
         let dir = tempfile::tempdir().unwrap();
         let exe = dir.path().join("filesync");
-        let e = buildpack_uri(None, Some(exe.clone()))
-            .unwrap_err()
-            .to_string();
+        let e = buildpack_uri(None, Some(&exe)).unwrap_err().to_string();
         assert!(
             e.contains(&dir.path().join(release_cnb_name()).display().to_string()),
             "{e}"
@@ -226,7 +228,7 @@ mod tests {
         assert!(e.contains("--buildpack"), "{e}");
         std::fs::write(dir.path().join(release_cnb_name()), "").unwrap();
         assert_eq!(
-            buildpack_uri(None, Some(exe)).unwrap(),
+            buildpack_uri(None, Some(&exe)).unwrap(),
             dir.path().join(release_cnb_name()).display().to_string()
         );
         assert_eq!(

@@ -40,7 +40,7 @@ spoken to in plain http; others in https unless --insecure.";
 
 #[derive(clap::Args)]
 #[command(after_help = AFTER_HELP)]
-pub struct Args {
+pub(crate) struct Args {
     /// An OCI layout, a docker-save tarball, or an image reference
     /// (`[HOST[:PORT]/]NAME[:TAG|@DIGEST]`: the Docker daemon, then the
     /// registry; `docker-daemon:` or `docker://` for one of them only).
@@ -184,13 +184,13 @@ async fn lookup_async(
                     })
                 }
                 daemon::Answer::NoSuchImage => {
-                    tried.push(format!("the Docker daemon at {host} has no such image"))
+                    tried.push(format!("the Docker daemon at {host} has no such image"));
                 }
                 daemon::Answer::Unavailable(why) => {
-                    tried.push(format!("no Docker daemon at {host} ({why})"))
+                    tried.push(format!("no Docker daemon at {host} ({why})"));
                 }
                 daemon::Answer::Failed(why) => {
-                    tried.push(format!("the Docker daemon at {host}: {why}"))
+                    tried.push(format!("the Docker daemon at {host}: {why}"));
                 }
             }
         }
@@ -258,7 +258,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let found = image_config(&args.image, args.insecure)?;
     let report = metadata::Report::from_config(&found.config)
         .with_context(|| format!("IMAGE {} (from {})", args.image, found.source))?;

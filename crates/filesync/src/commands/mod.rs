@@ -1,6 +1,6 @@
 //! One module per subcommand; each exposes `Args` (clap) and
 //! `run(Args) -> anyhow::Result<ExitCode>`.
-pub mod builder;
-pub mod inspect;
-pub mod rules;
-pub mod skaffold;
+pub(crate) mod builder;
+pub(crate) mod inspect;
+pub(crate) mod rules;
+pub(crate) mod skaffold;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::ValueEnum, Clone, Copy, Default)]
-pub enum Format {
+pub(crate) enum Format {
     /// Human-readable summary.
     #[default]
     Text,
@@ -22,7 +22,7 @@ pub enum Format {
 }
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The application directory (the artifact's context).
     pub app_dir: PathBuf,
     #[arg(long, value_enum, default_value_t)]
@@ -48,7 +48,9 @@ struct Synced {
     dest: String,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let app = &args.app_dir;
     anyhow::ensure!(app.is_dir(), "{} is not a directory", app.display());
     // The same variables the buildpack reads, so a user can preview them.

@@ -22,15 +22,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The destination of the app inside the image: CNB's default app dir.
-pub const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
+pub(crate) const DEFAULT_IMAGE_APP_DIR: &str = "/workspace";
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The application directory (an artifact `context` resolving here gets rules).
     #[arg(default_value = ".")]
     app_dir: PathBuf,
-    /// The skaffold.yaml to update; default: APP_DIR/skaffold.yaml, or
-    /// ./skaffold.yaml (Skaffold's own default) when APP_DIR has none.
+    /// The skaffold.yaml to update; default: `APP_DIR/skaffold.yaml`, or
+    /// ./skaffold.yaml (Skaffold's own default) when `APP_DIR` has none.
     #[arg(long, short = 'f', value_name = "FILE")]
     skaffold_file: Option<PathBuf>,
     /// Write the change into the file (idempotent).
@@ -49,12 +49,14 @@ pub struct Args {
     /// must include skaffold-filesync (docs/user-guide.md).
     #[arg(long, value_name = "REF")]
     buildpack: Option<String>,
-    /// Absolute app dir inside the image (CNB_APP_DIR of the build).
+    /// Absolute app dir inside the image (`CNB_APP_DIR` of the build).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_IMAGE_APP_DIR)]
     image_app_dir: String,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.image_app_dir.starts_with('/') {
         bail!(
             "--image-app-dir must be an absolute path, got {:?}",
@@ -85,11 +87,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let name = file.display().to_string();
     if args.write {
-        if new != old {
+        if new == old {
+            eprintln!("filesync: {name} is up to date");
+        } else {
             std::fs::write(&file, &new).with_context(|| format!("cannot write {name}"))?;
             eprintln!("filesync: updated {name}");
-        } else {
-            eprintln!("filesync: {name} is up to date");
         }
         eprintln!("{}", interval::NOTE);
         return Ok(ExitCode::SUCCESS);
@@ -114,7 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// `app_dir`: each YAML document with buildpacks artifacts in `app_dir`
 /// gets its generated profile block replaced or inserted; other documents
 /// are left as they are.
-pub fn update(
+pub(crate) fn update(
     old: &str,
     file: &Path,
     app_dir: &Path,

@@ -8,15 +8,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The recorded `java-build.toml`.
     config: PathBuf,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = filesync_runtime::java_build::read_config(&args.config)?;
-    Ok(match filesync_runtime::java_build::run(&config)? {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::FAILURE,
+    Ok(if filesync_runtime::java_build::run(&config)? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }

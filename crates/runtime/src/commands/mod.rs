@@ -1,7 +1,7 @@
 //! One module per subcommand of the runtime binary; each exposes `Args`
 //! (clap) and `run(Args) -> anyhow::Result<ExitCode>`.
-pub mod java_build;
-pub mod rm;
-pub mod supervise;
-pub mod sync_done;
-pub mod tar;
+pub(crate) mod java_build;
+pub(crate) mod rm;
+pub(crate) mod supervise;
+pub(crate) mod sync_done;
+pub(crate) mod tar;

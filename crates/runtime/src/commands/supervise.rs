@@ -14,15 +14,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct Args {
-    /// The recorded runtime config (default: $FILESYNC_CONFIG).
+pub(crate) struct Args {
+    /// The recorded runtime config (default: $`FILESYNC_CONFIG`).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Wrap this process type instead of the recorded one.
     #[arg(long)]
     pub process: Option<String>,
     /// Stop grace period before SIGKILL, in seconds (for the app and for
-    /// a cancelled rebuild). Default: $FILESYNC_STOP_GRACE_SECONDS, else 10.
+    /// a cancelled rebuild). Default: $`FILESYNC_STOP_GRACE_SECONDS`, else 10.
     #[arg(long)]
     pub grace: Option<u64>,
     /// Run this command instead of looking the process type up.
@@ -30,12 +30,12 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = config::load(args.config.as_deref())?;
     let current: launch_env::Env = std::env::vars().collect();
-    let (argv, env, cwd) = if !args.command.is_empty() {
-        (args.command.clone(), current, std::env::current_dir()?)
-    } else {
+    let (argv, env, cwd) = if args.command.is_empty() {
         let process_type = args
             .process
             .clone()
@@ -54,9 +54,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let cwd = process
             .working_dir
             .clone()
-            .map(PathBuf::from)
-            .unwrap_or(std::env::current_dir()?);
+            .map_or(std::env::current_dir()?, PathBuf::from);
         (process.argv(), env, cwd)
+    } else {
+        (args.command.clone(), current, std::env::current_dir()?)
     };
     anyhow::ensure!(!argv.is_empty(), "empty command");
     let stop_signal = stop_signal(
@@ -77,8 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         debounce: Duration::from_millis(config.debounce_ms),
         socket: std::env::var_os(filesync_runtime::protocol::SOCKET_ENV)
             .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(&config.socket)),
+            .map_or_else(|| PathBuf::from(&config.socket), PathBuf::from),
         grace: Duration::from_secs(
             args.grace
                 .unwrap_or_else(|| grace_from_env(std::env::var(GRACE_ENV).ok().as_deref())),
@@ -86,7 +86,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         stop_signal,
         batch_end: config.batch_end,
     })?;
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+    Ok(ExitCode::from(
+        u8::try_from(code.clamp(0, 255)).unwrap_or(u8::MAX),
+    ))
 }
 
 /// The container's stop grace period in seconds.

@@ -8,9 +8,13 @@
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::unnecessary_wraps)]
+// main hands each subcommand its parsed clap arguments by value, one signature for all.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn run(_args: Args) -> anyhow::Result<ExitCode> {
     match filesync_runtime::protocol::sync_done() {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {

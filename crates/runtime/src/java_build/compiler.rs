@@ -25,7 +25,11 @@ const SERVER_LOG: &str = "/tmp/filesync-javac.log";
 
 /// Compiles every source into `out`; `Ok(false)`: javac reported errors
 /// (on our stderr).
-pub fn compile(config: &JavaBuildConfig, sources: &[Found], out: &Path) -> anyhow::Result<bool> {
+pub(super) fn compile(
+    config: &JavaBuildConfig,
+    sources: &[Found],
+    out: &Path,
+) -> anyhow::Result<bool> {
     let argfile = out.with_extension("args");
     std::fs::write(&argfile, argfile_text(config, sources, out))?;
     let result = match server(config) {
@@ -41,7 +45,7 @@ pub fn compile(config: &JavaBuildConfig, sources: &[Found], out: &Path) -> anyho
 /// Maven's compiler plugin passes them by default and with Spring Boot's
 /// parent POM; an explicit class path, else javac would read the app's
 /// `CLASSPATH`.
-pub fn argfile_text(config: &JavaBuildConfig, sources: &[Found], out: &Path) -> String {
+pub(super) fn argfile_text(config: &JavaBuildConfig, sources: &[Found], out: &Path) -> String {
     let classpath = std::env::join_paths(&config.classpath)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();

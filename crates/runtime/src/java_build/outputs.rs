@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// A new, empty directory beside `classes` for one compile (named by our
 /// pid: a cancelled build's compile may still be writing its own); those
 /// of earlier builds are removed.
-pub fn fresh_dir(classes: &Path) -> anyhow::Result<PathBuf> {
+pub(super) fn fresh_dir(classes: &Path) -> anyhow::Result<PathBuf> {
     let parent = classes.parent().unwrap_or(classes);
     let prefix = "filesync-compile-";
     if let Ok(read) = std::fs::read_dir(parent) {
@@ -28,7 +28,7 @@ pub fn fresh_dir(classes: &Path) -> anyhow::Result<PathBuf> {
 /// Makes the `.class` files of `classes` those of `fresh`: each moved in,
 /// then the ones `fresh` lacks (types deleted or renamed) removed. Other
 /// files (the copied resources) are left alone.
-pub fn replace_classes(fresh: &Path, classes: &Path) -> anyhow::Result<()> {
+pub(super) fn replace_classes(fresh: &Path, classes: &Path) -> anyhow::Result<()> {
     let is_class = |p: &Path| p.extension().is_some_and(|e| e == "class");
     let new: BTreeSet<PathBuf> = files(fresh)?.into_iter().filter(|p| is_class(p)).collect();
     for rel in &new {
@@ -49,7 +49,7 @@ pub fn replace_classes(fresh: &Path, classes: &Path) -> anyhow::Result<()> {
 /// Copies the resources that are new or changed since `previous` (all of
 /// them without one) into `classes`, and removes those that are gone.
 /// Returns how many it copied or removed.
-pub fn copy_resources(
+pub(super) fn copy_resources(
     config: &JavaBuildConfig,
     now: &Listing,
     previous: Option<&State>,

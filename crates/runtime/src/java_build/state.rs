@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const CLOCK_SLACK_NS: u64 = 20_000_000;
 
 /// The state file beside `classes` (`target/classes` → `target/…`).
-pub fn file_for(classes: &Path) -> PathBuf {
+pub(super) fn file_for(classes: &Path) -> PathBuf {
     classes
         .parent()
         .unwrap_or(classes)
@@ -24,7 +24,7 @@ pub fn file_for(classes: &Path) -> PathBuf {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct State {
+pub(super) struct State {
     /// When the build started, in nanoseconds since the epoch.
     started_ns: u64,
     sources: Vec<PathBuf>,
@@ -32,7 +32,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(started: SystemTime, listing: &Listing) -> State {
+    pub(super) fn new(started: SystemTime, listing: &Listing) -> State {
         State {
             started_ns: nanos(started),
             sources: listing.sources.iter().map(|f| f.path.clone()).collect(),
@@ -41,42 +41,42 @@ impl State {
     }
 
     /// `None` when absent or unreadable: everything counts as changed.
-    pub fn read(path: &Path) -> Option<State> {
+    pub(super) fn read(path: &Path) -> Option<State> {
         toml::from_str(&std::fs::read_to_string(path).ok()?).ok()
     }
 
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+    pub(super) fn write(&self, path: &Path) -> anyhow::Result<()> {
         std::fs::write(path, toml::to_string(self)?)
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
     }
 
-    pub fn resources(&self) -> &[PathBuf] {
+    pub(super) fn resources(&self) -> &[PathBuf] {
         &self.resources
     }
 
     /// Modified at or after this build's start, give or take
     /// [`CLOCK_SLACK_NS`].
-    pub fn is_newer(&self, file: &Found) -> bool {
+    pub(super) fn is_newer(&self, file: &Found) -> bool {
         file.modified_ns.saturating_add(CLOCK_SLACK_NS) >= self.started_ns
     }
 }
 
 /// A file found under a source root: its path relative to that root.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(super) struct Found {
     pub path: PathBuf,
     pub modified_ns: u64,
 }
 
 /// The app's sources (`*.java`) and resources (every file), sorted.
 #[derive(Debug)]
-pub struct Listing {
+pub(super) struct Listing {
     pub sources: Vec<Found>,
     pub resources: Vec<Found>,
 }
 
 impl Listing {
-    pub fn of(config: &JavaBuildConfig) -> anyhow::Result<Listing> {
+    pub(super) fn of(config: &JavaBuildConfig) -> anyhow::Result<Listing> {
         let java = |p: &Path| p.extension().is_some_and(|e| e == "java");
         Ok(Listing {
             sources: walk(&config.sources, &java)?,
@@ -85,7 +85,7 @@ impl Listing {
     }
 
     /// Whether a source is new, changed or gone since `previous`.
-    pub fn sources_changed_since(&self, previous: Option<&State>) -> bool {
+    pub(super) fn sources_changed_since(&self, previous: Option<&State>) -> bool {
         let Some(previous) = previous else {
             return true;
         };
@@ -127,5 +127,7 @@ fn walk(root: &Path, keep: &dyn Fn(&Path) -> bool) -> anyhow::Result<Vec<Found>>
 fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
-        .as_nanos() as u64
+        .as_nanos()
+        .try_into()
+        .unwrap_or(u64::MAX)
 }

@@ -34,10 +34,10 @@ fn an_unusable_path_falls_back_to_a_private_0700_directory() {
     let (tx, rx) = channel();
     let got = listen(&cands, Gate::new(None), move |e| tx.send(e).is_ok()).unwrap();
     assert_eq!(got, private.join("filesync.sock"));
-    let m = std::fs::metadata(&private).unwrap();
-    assert_eq!(m.mode() & 0o777, 0o700);
-    let s = std::fs::metadata(&got).unwrap();
-    assert_eq!(s.mode() & 0o777, 0o600);
+    let dir_meta = std::fs::metadata(&private).unwrap();
+    assert_eq!(dir_meta.mode() & 0o777, 0o700);
+    let sock_meta = std::fs::metadata(&got).unwrap();
+    assert_eq!(sock_meta.mode() & 0o777, 0o600);
     // A session through it.
     let mut c = UnixStream::connect(&got).unwrap();
     c.write_all(b"begin\n").unwrap();

@@ -23,7 +23,8 @@ pub struct Tee<R> {
 impl<R: Read> Tee<R> {
     /// Without settings (records off) nothing is copied.
     pub fn new(inner: R, settings: Option<&Settings>) -> Tee<R> {
-        let cap = settings.map(|s| s.limit.saturating_mul(2).max(1 << 20) as usize);
+        let cap = settings
+            .map(|s| usize::try_from(s.limit.saturating_mul(2).max(1 << 20)).unwrap_or(usize::MAX));
         Tee {
             inner,
             captured: Vec::new(),
@@ -49,7 +50,7 @@ impl<R: Read> Read for Tee<R> {
 }
 
 /// Keeps a tar batch that is now in place.
-pub fn keep_tar<R>(settings: Option<&Settings>, tee: Tee<R>) {
+pub fn keep_tar<R>(settings: Option<&Settings>, tee: &Tee<R>) {
     let Some(s) = settings else { return };
     let limit_mib = s.limit >> 20;
     batch(s, |store, m| {

@@ -23,6 +23,8 @@ pub struct Store {
 /// Creates `dir` (mode 0700) if missing and checks it is a real
 /// directory of ours: a record is never read from or written through a
 /// directory somebody else controls.
+// "no group or other permission bits" reads plainer as a mask than as trailing_zeros.
+#[allow(clippy::verbose_bit_mask)]
 pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
     match DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => {}

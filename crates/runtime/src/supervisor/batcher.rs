@@ -314,7 +314,9 @@ mod tests {
         let mut out = Vec::new();
         b.shim_begin(1);
         b.shim_end(t0, 1, 1, &mut out);
-        let early = t0 + HOOK_FALLBACK - Duration::from_millis(1);
+        let early = (t0 + HOOK_FALLBACK)
+            .checked_sub(Duration::from_millis(1))
+            .unwrap();
         assert!(matches!(b.deadline_timer(early, &mut out), Verdict::Wait));
         ended(b.deadline_timer(t0 + HOOK_FALLBACK, &mut out));
         b.shim_begin(2);

@@ -116,7 +116,7 @@ impl Executor {
     }
 
     /// How long the loop may sleep: until the next timer or build drain,
-    /// and at least every REAP_TICK, so zombies reparented to us are reaped
+    /// and at least every `REAP_TICK`, so zombies reparented to us are reaped
     /// even when their SIGCHLD was merged into another one or never sent
     /// (seen for orphans of a killed group in a PID namespace).
     fn next_wake(&self) -> Duration {
@@ -126,8 +126,7 @@ impl Executor {
             .copied()
             .chain(self.build.as_ref().and_then(|b| b.drain_until))
             .min()
-            .map(|t| t.saturating_duration_since(now))
-            .unwrap_or(REAP_TICK)
+            .map_or(REAP_TICK, |t| t.saturating_duration_since(now))
             .min(REAP_TICK)
     }
 

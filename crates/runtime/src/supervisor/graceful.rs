@@ -171,7 +171,10 @@ mod tests {
             ]
         );
         let mut out = Vec::new();
-        c.grace_timer(t0 + GRACE - Duration::from_millis(1), &mut out);
+        c.grace_timer(
+            (t0 + GRACE).checked_sub(Duration::from_millis(1)).unwrap(),
+            &mut out,
+        );
         assert!(out.is_empty(), "early: {out:?}");
         c.grace_timer(t0 + GRACE, &mut out);
         c.grace_timer(t0 + GRACE * 2, &mut out);

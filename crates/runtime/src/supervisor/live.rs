@@ -36,7 +36,7 @@ pub const FAST_POLL: Duration = Duration::from_millis(5);
 pub const FAST_FOR: Duration = Duration::from_secs(2);
 pub const SLOW_POLL: Duration = Duration::from_millis(25);
 /// A JVM on a busy node may take tens of seconds to listen again.
-pub const LIVE_MAX: Duration = Duration::from_secs(60);
+pub const LIVE_MAX: Duration = Duration::from_mins(1);
 
 /// The ports the next version must listen on to be live.
 #[derive(Debug, Default)]
@@ -253,7 +253,7 @@ mod tests {
         let port = free_port();
         let mut child = late_listener(port, 0.3);
         let watch = Watch {
-            pid: child.id() as i32,
+            pid: i32::try_from(child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"),
             ports: BTreeSet::from([port]),
             max: Duration::from_secs(20),
         };
@@ -276,7 +276,7 @@ mod tests {
         let mut child = late_listener(free_port(), 20.0);
         let other = free_port();
         let watch = Watch {
-            pid: child.id() as i32,
+            pid: i32::try_from(child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"),
             ports: BTreeSet::from([other]),
             max: Duration::from_millis(200),
         };
@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn nothing_to_wait_for_is_live_at_once_and_a_dead_process_is_gone() {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = child.id() as i32;
+        let pid = i32::try_from(child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)");
         let watch = Watch {
             pid,
             ports: BTreeSet::new(),

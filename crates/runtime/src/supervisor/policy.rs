@@ -145,7 +145,7 @@ impl Policy {
     fn on_child_or_signal(&mut self, now: Instant, event: Event, out: &mut Out) {
         match event {
             Event::AppExited { code, how } => self.app_exited(now, (code, how), out),
-            Event::BuildExited { ok, status } => self.build_exited(now, ok, status, out),
+            Event::BuildExited { ok, status } => self.build_exited(now, ok, &status, out),
             Event::SpawnFailed(job, e) => self.spawn_failed(now, job, &e, out),
             Event::Signal(sig) => self.signal(now, sig, out),
             Event::TimerFired(Timer::AppStart) => {
@@ -275,7 +275,7 @@ impl Policy {
         }
     }
 
-    fn build_exited(&mut self, now: Instant, ok: bool, status: String, out: &mut Out) {
+    fn build_exited(&mut self, now: Instant, ok: bool, status: &str, out: &mut Out) {
         match self.build.exited() {
             Ended::NotRunning => {}
             Ended::Unasked { .. } if self.shutdown.is_some() => {}

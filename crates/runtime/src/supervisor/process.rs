@@ -45,7 +45,8 @@ impl Spec<'_> {
     /// Starts the app with our stdio; returns its pid (= its group id).
     pub fn spawn_app(&self) -> std::io::Result<Pid> {
         let child = self.command().spawn()?;
-        let pid = Pid::from_raw(child.id() as i32);
+        let pid =
+            Pid::from_raw(i32::try_from(child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"));
         // Reaped by `reap` (waitpid(-1)), not through `Child`.
         std::mem::forget(child);
         Ok(pid)

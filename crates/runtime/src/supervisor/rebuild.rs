@@ -75,7 +75,8 @@ impl BuildCommand {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let pid = Pid::from_raw(child.id() as i32);
+        let pid =
+            Pid::from_raw(i32::try_from(child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"));
         let out = child.stdout.take().expect("piped");
         let err = child.stderr.take().expect("piped");
         // Reaped by the main loop (waitpid(-1)), not through `Child`.

@@ -84,7 +84,7 @@ impl Restart {
         let ms = now.saturating_duration_since(self.started).as_millis();
         match self.cause {
             Cause::Rebuilt => format!("rebuilt and restarted in {ms} ms"),
-            files => format!("{} -> restarted in {ms} ms", files.label()),
+            files @ Cause::Files { .. } => format!("{} -> restarted in {ms} ms", files.label()),
         }
     }
 }
@@ -169,7 +169,11 @@ mod tests {
         let mut b = Backoff::default();
         let delays: Vec<u128> = (0..9).map(|_| b.next_attempt().0.as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 800, 1600, 3200, 6400, 10000, 10000]);
-        b.crashed_after(HEALTHY_UPTIME - Duration::from_millis(1));
+        b.crashed_after(
+            HEALTHY_UPTIME
+                .checked_sub(Duration::from_millis(1))
+                .unwrap(),
+        );
         assert_eq!(b.next_attempt(), (BACKOFF_MAX, 10));
         b.crashed_after(HEALTHY_UPTIME);
         assert_eq!(b.next_attempt(), (BACKOFF_START, 1));

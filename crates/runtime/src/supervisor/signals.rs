@@ -11,7 +11,7 @@
 //!   be caught at all). PIPE and ALRM are the supervisor's own business.
 
 use nix::sys::signal::Signal;
-use signal_hook::consts::*;
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
 /// Forwarded to the app (and, for TERM/INT/QUIT, the supervisor's stop).
 pub const FORWARDED: [i32; 7] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH];

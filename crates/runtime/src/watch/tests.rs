@@ -61,7 +61,7 @@ fn a_real_watcher_drops_the_sessions_events_and_reports_later_ones() {
     .unwrap();
     let gate = Gate::new(Some(root.clone()));
     let (tx, rx) = channel();
-    start(root.clone(), plan, gate.clone(), move |rel| {
+    start(root.clone(), &plan, gate.clone(), move |rel| {
         tx.send(rel).is_ok()
     })
     .unwrap();

@@ -3,31 +3,37 @@
 //! way Skaffold's `CreateMappedTar` lays them out (absolute names), and
 //! waits on events (a log line, a file, a condition) instead of sleeps.
 #![allow(dead_code)]
+// Test arithmetic on pids and small counts, all far inside each type's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_filesync-runtime");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_filesync-runtime");
 
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub dir: tempfile::TempDir,
 }
 
 impl Sandbox {
     /// An app dir and a config with `action` (TOML of `[plan.action]`).
-    pub fn new(action_toml: &str) -> Sandbox {
+    pub(crate) fn new(action_toml: &str) -> Sandbox {
         Sandbox::with_config(action_toml, "")
     }
 
     /// Same, with top-level config lines (`batch_end = "hook"`, …).
-    pub fn with_config(action_toml: &str, extra: &str) -> Sandbox {
+    pub(crate) fn with_config(action_toml: &str, extra: &str) -> Sandbox {
         Sandbox::in_dir(tempfile::tempdir().unwrap(), action_toml, extra)
     }
 
     /// Same, in `dir`; the config's socket is `dir/sock` unless `extra`
     /// sets `socket`.
-    pub fn in_dir(dir: tempfile::TempDir, action_toml: &str, extra: &str) -> Sandbox {
+    pub(crate) fn in_dir(dir: tempfile::TempDir, action_toml: &str, extra: &str) -> Sandbox {
         let app = dir.path().join("app");
         std::fs::create_dir_all(&app).unwrap();
         let socket = if extra.contains("socket =") {
@@ -44,28 +50,33 @@ impl Sandbox {
         Sandbox { dir }
     }
 
-    pub fn app(&self) -> PathBuf {
+    pub(crate) fn app(&self) -> PathBuf {
         self.dir.path().join("app")
     }
 
-    pub fn path(&self, p: &str) -> PathBuf {
+    pub(crate) fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
 
     /// `filesync supervise -- CMD…` in the app dir, its log in `sup.log`.
-    pub fn supervise(&self, cmd: &[&str]) -> Child {
+    pub(crate) fn supervise(&self, cmd: &[&str]) -> Child {
         self.supervise_with(cmd, &[])
     }
 
     /// Same, with extra environment.
-    pub fn supervise_with(&self, cmd: &[&str], env: &[(&str, &str)]) -> Child {
+    pub(crate) fn supervise_with(&self, cmd: &[&str], env: &[(&str, &str)]) -> Child {
         self.supervise_cmd(Command::new(BIN), cmd, env)
     }
 
     /// `supervise -- CMD…` appended to `base` (e.g. `unshare … BIN`), run
     /// in the app dir with the usual environment (`env` added; an empty
     /// value removes the variable), its log in `sup.log`.
-    pub fn supervise_cmd(&self, mut base: Command, cmd: &[&str], env: &[(&str, &str)]) -> Child {
+    pub(crate) fn supervise_cmd(
+        &self,
+        mut base: Command,
+        cmd: &[&str],
+        env: &[(&str, &str)],
+    ) -> Child {
         base.arg("supervise")
             .arg("--config")
             .arg(self.path("cfg.toml"))
@@ -88,22 +99,22 @@ impl Sandbox {
     }
 
     /// The supervisor's log so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.path("sup.log")).unwrap_or_default()
     }
 
     /// How many log lines contain `needle`.
-    pub fn log_count(&self, needle: &str) -> usize {
+    pub(crate) fn log_count(&self, needle: &str) -> usize {
         self.log().lines().filter(|l| l.contains(needle)).count()
     }
 
     /// Waits until `needle` is in `times` lines of the log.
-    pub fn wait_log(&self, needle: &str, times: usize, timeout: Duration) -> bool {
+    pub(crate) fn wait_log(&self, needle: &str, times: usize, timeout: Duration) -> bool {
         wait_until(timeout, || self.log_count(needle) >= times)
     }
 
     /// Like [`Sandbox::wait_log`], panicking with the log on timeout.
-    pub fn expect_log(&self, needle: &str, times: usize, timeout: Duration) {
+    pub(crate) fn expect_log(&self, needle: &str, times: usize, timeout: Duration) {
         assert!(
             self.wait_log(needle, times, timeout),
             "waited {timeout:?} for {times} log line(s) with {needle:?}:\n{}",
@@ -116,7 +127,7 @@ impl Sandbox {
     /// queued. Returns once its reload is logged as a change of exactly one
     /// file (an echo of an earlier sync leaking through would make it more,
     /// or reload on its own before).
-    pub fn marker(&self, n: usize) {
+    pub(crate) fn marker(&self, n: usize) {
         let before = self.log_count("change: ");
         std::fs::write(self.app().join(format!("marker{n}")), "m").unwrap();
         self.expect_log("change: ", before + 1, Duration::from_secs(10));
@@ -126,13 +137,13 @@ impl Sandbox {
     }
 
     /// Sends TERM to the supervisor and waits: its exit code and log.
-    pub fn stop(&self, child: Child) -> (Option<i32>, String) {
+    pub(crate) fn stop(&self, child: Child) -> (Option<i32>, String) {
         let (code, _) = stop(child);
         (code, self.log())
     }
 
     /// Runs the tar shim in Skaffold's form with `stream` on stdin.
-    pub fn tar(&self, stream: &[u8]) -> Output {
+    pub(crate) fn tar(&self, stream: &[u8]) -> Output {
         shim(
             self,
             &["tar", "xmf", "-", "-C", "/", "--no-same-owner"],
@@ -140,19 +151,19 @@ impl Sandbox {
         )
     }
 
-    pub fn rm(&self, paths: &[&Path]) -> Output {
+    pub(crate) fn rm(&self, paths: &[&Path]) -> Output {
         let mut args = vec!["rm".to_string(), "-rf".into(), "--".into()];
         args.extend(paths.iter().map(|p| p.display().to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         shim(self, &args, b"")
     }
 
-    pub fn socket_ready(&self) {
+    pub(crate) fn socket_ready(&self) {
         wait_until(Duration::from_secs(10), || self.path("sock").exists());
     }
 }
 
-pub fn shim(sb: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
+pub(crate) fn shim(sb: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;
     let mut child = Command::new(BIN)
         .args(args)
@@ -173,9 +184,9 @@ pub fn shim(sb: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
 }
 
 /// A tar stream of `(absolute path, content)` files, as Skaffold writes it.
-pub use filesync_e2e::skaffold_tar::stream;
+pub(crate) use filesync_e2e::skaffold_tar::stream;
 
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if f() {
@@ -186,7 +197,7 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-pub fn lines(path: &Path) -> Vec<String> {
+pub(crate) fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -196,7 +207,7 @@ pub fn lines(path: &Path) -> Vec<String> {
 
 /// Sends TERM to `child` and waits: its exit code and its stderr (empty
 /// when it went to a file).
-pub fn stop(child: Child) -> (Option<i32>, String) {
+pub(crate) fn stop(child: Child) -> (Option<i32>, String) {
     let _ = nix_kill(child.id() as i32, 15);
     let out = child.wait_with_output().unwrap();
     (
@@ -206,7 +217,7 @@ pub fn stop(child: Child) -> (Option<i32>, String) {
 }
 
 /// Every process whose parent chain leads to `root` (not `root` itself).
-pub fn descendants(root: u32) -> Vec<u32> {
+pub(crate) fn descendants(root: u32) -> Vec<u32> {
     let procs = processes();
     let mut out = Vec::new();
     let mut frontier = vec![root];
@@ -221,7 +232,7 @@ pub fn descendants(root: u32) -> Vec<u32> {
 
 /// A process as `/proc/PID/stat` shows it.
 #[derive(Debug, Clone)]
-pub struct Proc {
+pub(crate) struct Proc {
     pub pid: u32,
     pub state: char,
     pub ppid: u32,
@@ -229,7 +240,7 @@ pub struct Proc {
     pub comm: String,
 }
 
-pub fn process(pid: u32) -> Option<Proc> {
+pub(crate) fn process(pid: u32) -> Option<Proc> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (head, rest) = stat.rsplit_once(") ")?;
     let comm = head.split_once(" (")?.1.to_string();
@@ -243,7 +254,7 @@ pub fn process(pid: u32) -> Option<Proc> {
     })
 }
 
-pub fn processes() -> Vec<Proc> {
+pub(crate) fn processes() -> Vec<Proc> {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -253,11 +264,11 @@ pub fn processes() -> Vec<Proc> {
 }
 
 /// Is `pid` a live process (not gone, not a zombie)?
-pub fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     process(pid).is_some_and(|p| p.state != 'Z' && p.state != 'X')
 }
 
-pub fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
+pub(crate) fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
     let st = Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())

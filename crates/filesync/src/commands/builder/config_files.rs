@@ -20,7 +20,7 @@ use serde::Serialize;
 /// `devmode.sync` rules) in the `io.buildpacks.build.metadata` label that
 /// Skaffold's auto sync reads (lifecycle `platform/files/metadata.go`:
 /// below 0.9 only).
-pub const NEWEST_LABEL_BOM_PLATFORM: (u32, u32) = (0, 8);
+pub(super) const NEWEST_LABEL_BOM_PLATFORM: (u32, u32) = (0, 8);
 
 #[derive(Serialize)]
 struct BuilderToml<'a> {
@@ -51,7 +51,7 @@ struct Run {
 
 /// builder.toml for NEW: FROM as the base, `buildpack_uri` added, FROM's
 /// order with skaffold-filesync last and optional in every group.
-pub fn builder_toml(
+pub(super) fn builder_toml(
     from: &str,
     labels: &BuilderLabels,
     buildpack_uri: &str,
@@ -110,7 +110,7 @@ fn oldest(set: &ApiSet) -> &str {
     set.supported.first().map_or("", |s| s.as_str())
 }
 
-pub fn lifecycle_toml(version: &str, apis: &Apis) -> String {
+pub(super) fn lifecycle_toml(version: &str, apis: &Apis) -> String {
     toml::to_string(&Descriptor {
         api: LegacyApi {
             buildpack: oldest(&apis.buildpack),
@@ -123,13 +123,13 @@ pub fn lifecycle_toml(version: &str, apis: &Apis) -> String {
 }
 
 /// `"0.8"` → `(0, 8)`; `None` for what is no API version.
-pub fn parse_api(text: &str) -> Option<(u32, u32)> {
+pub(super) fn parse_api(text: &str) -> Option<(u32, u32)> {
     let (major, minor) = text.split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 /// The platform APIs of `set` whose builds put the BOM in the label.
-pub fn label_bom_only(set: &ApiSet) -> ApiSet {
+pub(super) fn label_bom_only(set: &ApiSet) -> ApiSet {
     let keep = |v: &Vec<String>| {
         v.iter()
             .filter(|a| parse_api(a).is_some_and(|a| a <= NEWEST_LABEL_BOM_PLATFORM))
@@ -143,7 +143,7 @@ pub fn label_bom_only(set: &ApiSet) -> ApiSet {
 }
 
 /// The newest of `set.supported`: what pack (and Skaffold) will use.
-pub fn newest(set: &ApiSet) -> Option<&str> {
+pub(super) fn newest(set: &ApiSet) -> Option<&str> {
     set.supported
         .iter()
         .filter_map(|a| parse_api(a).map(|v| (v, a.as_str())))

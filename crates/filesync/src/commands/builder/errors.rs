@@ -5,10 +5,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// The buildpack id skaffold-filesync is published under.
-pub const BUILDPACK_ID: &str = "skaffold-filesync";
+pub(super) const BUILDPACK_ID: &str = "skaffold-filesync";
 
 #[derive(Debug)]
-pub enum BuilderError {
+pub(crate) enum BuilderError {
     /// No `pack` executable in any PATH directory.
     NoPack { path: String },
     /// No `--buildpack`, and no release `.cnb` beside this executable.
@@ -43,7 +43,10 @@ pub enum BuilderError {
 impl BuilderError {
     /// (what happened, why, the fix).
     fn parts(&self) -> (String, String, String) {
-        use BuilderError::*;
+        use BuilderError::{
+            AlreadyHasBuildpack, LifecycleCopy, Malformed, NoBuildpack, NoClients,
+            NoLegacyPlatform, NoPack, NotABuilder, PackFailed, Unreadable,
+        };
         match self {
             NoPack { path } => (
                 "cannot derive a builder: no `pack` on PATH".into(),

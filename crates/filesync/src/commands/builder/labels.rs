@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const METADATA: &str = "io.buildpacks.builder.metadata";
-pub const ORDER: &str = "io.buildpacks.buildpack.order";
-pub const ORDER_EXTENSIONS: &str = "io.buildpacks.buildpack.order-extensions";
-pub const LAYERS: &str = "io.buildpacks.buildpack.layers";
+pub(super) const METADATA: &str = "io.buildpacks.builder.metadata";
+pub(super) const ORDER: &str = "io.buildpacks.buildpack.order";
+pub(super) const ORDER_EXTENSIONS: &str = "io.buildpacks.buildpack.order-extensions";
+pub(super) const LAYERS: &str = "io.buildpacks.buildpack.layers";
 
 /// The builder as its labels describe it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BuilderLabels {
+pub(super) struct BuilderLabels {
     pub buildpacks: Vec<BuildpackRef>,
     pub order: Vec<Group>,
     pub order_extensions: Vec<Group>,
@@ -31,7 +31,7 @@ pub struct BuilderLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct BuildpackRef {
+pub(super) struct BuildpackRef {
     pub id: String,
     #[serde(default)]
     pub version: String,
@@ -39,12 +39,12 @@ pub struct BuildpackRef {
 
 /// One `[[order]]` entry: buildpacks tried together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Group {
+pub(super) struct Group {
     pub group: Vec<GroupEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GroupEntry {
+pub(super) struct GroupEntry {
     pub id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
@@ -53,7 +53,7 @@ pub struct GroupEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunImage {
+pub(super) struct RunImage {
     pub image: String,
     #[serde(
         default,
@@ -65,7 +65,7 @@ pub struct RunImage {
 
 /// The lifecycle inside the builder, as pack recorded its descriptor.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Lifecycle {
+pub(super) struct Lifecycle {
     pub version: String,
     /// Absent in builders made before pack 0.17: then only `api`.
     #[serde(default)]
@@ -75,13 +75,13 @@ pub struct Lifecycle {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Apis {
+pub(super) struct Apis {
     pub buildpack: ApiSet,
     pub platform: ApiSet,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ApiSet {
+pub(super) struct ApiSet {
     #[serde(default, deserialize_with = "null_as_empty")]
     pub deprecated: Vec<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
@@ -89,14 +89,14 @@ pub struct ApiSet {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SingleApis {
+pub(super) struct SingleApis {
     pub buildpack: String,
     pub platform: String,
 }
 
 impl Lifecycle {
     /// The API sets, from `apis` or, on old builders, the single `api`.
-    pub fn api_sets(&self) -> Apis {
+    pub(super) fn api_sets(&self) -> Apis {
         match (&self.apis, &self.api) {
             (Some(apis), _) => apis.clone(),
             (None, Some(one)) => Apis {
@@ -138,7 +138,11 @@ struct StackMetadata {
 impl BuilderLabels {
     /// The builder `image`'s labels from its config (`source` says where
     /// it was read, for the error).
-    pub fn from_config(image: &str, source: &str, config: &Value) -> Result<Self, BuilderError> {
+    pub(super) fn from_config(
+        image: &str,
+        source: &str,
+        config: &Value,
+    ) -> Result<Self, BuilderError> {
         let labels = &config["config"]["Labels"];
         let text = |label: &'static str| labels.get(label).and_then(Value::as_str);
         let Some(metadata) = text(METADATA) else {
@@ -223,7 +227,7 @@ pub(crate) mod tests {
 
     /// A config shaped like that of a builder `pack builder create` made
     /// from Paketo-shaped composites (with the `null` lists pack writes).
-    pub fn stock_config() -> Value {
+    pub(crate) fn stock_config() -> Value {
         let metadata = json!({
             "description": "stock",
             "buildpacks": [{"id": "e2e/nodejs", "version": "1.0.0"}, {"id": "e2e/node", "version": "0.1.0"}],

@@ -14,7 +14,7 @@ use std::path::Path;
 
 /// Unpacks FROM's `/cnb/lifecycle` as `dest/lifecycle/`.
 #[cfg(feature = "daemon")]
-pub fn copy_out(image: &str, dest: &Path) -> Result<(), BuilderError> {
+pub(super) fn copy_out(image: &str, dest: &Path) -> Result<(), BuilderError> {
     let fail = |detail: String| BuilderError::LifecycleCopy {
         image: image.into(),
         detail,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The first executable `pack` in the PATH directories, as a shell finds it.
-pub fn find(path: Option<OsString>) -> Result<PathBuf, BuilderError> {
+pub(super) fn find(path: Option<OsString>) -> Result<PathBuf, BuilderError> {
     let path = path.unwrap_or_default();
     std::env::split_paths(&path)
         .map(|dir| dir.join("pack"))
@@ -25,7 +25,7 @@ pub fn find(path: Option<OsString>) -> Result<PathBuf, BuilderError> {
 /// are there (FROM always is: its lifecycle was copied out through it), so
 /// nothing is fetched that is already at hand; with `--publish` pack reads
 /// FROM from its registry and pushes NEW there.
-pub fn builder_create(
+pub(super) fn builder_create(
     pack: &Path,
     new: &str,
     config: &Path,

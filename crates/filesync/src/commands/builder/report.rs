@@ -10,7 +10,7 @@ use std::fmt::Write;
 /// (`cmd/lifecycle/*.go`, `phase/*.go`, `launch/*.go`: `AtLeast("0.9")` …
 /// `AtLeast("0.15")`). Buildpack-provided SBOM layers (`/layers/sbom`) are
 /// exported from 0.8 on, so they are kept.
-pub const AUTO_COSTS: &[&str] = &[
+pub(super) const AUTO_COSTS: &[&str] = &[
     "SOURCE_DATE_EPOCH is ignored: image timestamps are the fixed 1980 date (0.9)",
     "no image extensions: Dockerfiles that extend the build or run image do not run (0.10)",
     "no SBOM of the lifecycle and launcher themselves in the image, no /cnb/build-config env (0.11)",
@@ -19,7 +19,7 @@ pub const AUTO_COSTS: &[&str] = &[
     "the legacy BOM of every buildpack goes into the io.buildpacks.build.metadata label (0.9 moved it out because labels grew too large)",
 ];
 
-pub struct Summary<'a> {
+pub(super) struct Summary<'a> {
     pub from: &'a str,
     pub new: &'a str,
     pub labels: &'a BuilderLabels,
@@ -32,7 +32,7 @@ pub struct Summary<'a> {
 }
 
 impl Summary<'_> {
-    pub fn to_text(&self) -> String {
+    pub(super) fn to_text(&self) -> String {
         let mut out = String::new();
         let l = self.labels;
         let _ = writeln!(

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
 
-pub fn config(file: &Path) -> anyhow::Result<Value> {
+pub(super) fn config(file: &Path) -> anyhow::Result<Value> {
     let manifest = read_entry(file, "manifest.json")?
         .context("no manifest.json: not a docker-save tarball")?;
     let manifest: Value = serde_json::from_slice(&manifest).context("manifest.json: not JSON")?;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// What the daemon said about an image.
-pub enum Answer {
+pub(crate) enum Answer {
     /// The image's config, in the shape of an OCI image config
     /// (`{"config": {"Labels": …, "Entrypoint": …, "Env": …}}`).
     Config(Value),
@@ -24,7 +24,7 @@ pub enum Answer {
 }
 
 /// The daemon's address as `docker` resolves it.
-pub fn host() -> String {
+pub(crate) fn host() -> String {
     std::env::var("DOCKER_HOST")
         .ok()
         .filter(|h| !h.is_empty())
@@ -34,7 +34,7 @@ pub fn host() -> String {
 
 /// A client of the daemon at [`host`], on the API version it speaks, or
 /// why none answered.
-pub async fn connect() -> Result<Docker, String> {
+pub(crate) async fn connect() -> Result<Docker, String> {
     let docker = Docker::connect_with_defaults()
         .map_err(|e| e.to_string())?
         .with_timeout(Duration::from_secs(30));
@@ -46,7 +46,7 @@ pub async fn connect() -> Result<Docker, String> {
         .map_err(|e| error_chain(&e))
 }
 
-pub async fn config(name: &str) -> Answer {
+pub(crate) async fn config(name: &str) -> Answer {
     let docker = match connect().await {
         Ok(d) => d,
         Err(why) => return Answer::Unavailable(why),

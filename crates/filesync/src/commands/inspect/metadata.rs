@@ -16,11 +16,11 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write;
 
-pub const BUILD_LABEL: &str = "io.buildpacks.build.metadata";
+pub(super) const BUILD_LABEL: &str = "io.buildpacks.build.metadata";
 const PROCESS_DIR: &str = "/cnb/process/";
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Report {
+pub(super) struct Report {
     /// Rules from the legacy BOM (`None`: no rules there, as for Skaffold).
     pub legacy_rules: Option<Vec<SyncRule>>,
     /// Our label (`None`: absent).
@@ -30,7 +30,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Process {
+pub(super) struct Process {
     #[serde(rename = "type")]
     pub kind: String,
     pub command: Vec<String>,
@@ -39,7 +39,7 @@ pub struct Process {
 }
 
 impl Report {
-    pub fn from_config(config: &Value) -> anyhow::Result<Self> {
+    pub(super) fn from_config(config: &Value) -> anyhow::Result<Self> {
         let labels = &config["config"]["Labels"];
         let build = match labels.get(BUILD_LABEL).and_then(Value::as_str) {
             Some(text) => Some(
@@ -78,7 +78,7 @@ impl Report {
     }
 
     /// The report for a person; `source` says where the config was read.
-    pub fn to_text(&self, image: &str, source: &str) -> String {
+    pub(super) fn to_text(&self, image: &str, source: &str) -> String {
         let mut out = format!("image: {image}\nsource: {source}\n");
         let rules = |out: &mut String, rules: &[SyncRule]| {
             if rules.is_empty() {
@@ -208,7 +208,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn config(labels: Value, entrypoint: &str) -> Value {
+    fn config(labels: &Value, entrypoint: &str) -> Value {
         json!({"config": {"Labels": labels, "Entrypoint": [entrypoint], "Env": ["PATH=/cnb/process:/usr/bin"]}})
     }
 
@@ -224,7 +224,7 @@ mod tests {
                           {"type": "worker", "command": "node w.js"}]
         });
         let report = Report::from_config(&config(
-            json!({BUILD_LABEL: build.to_string()}),
+            &json!({BUILD_LABEL: build.to_string()}),
             "/cnb/process/web",
         ))
         .unwrap();
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn launcher_entrypoint_means_the_env_or_no_default() {
         let mut c = config(
-            json!({BUILD_LABEL: json!({"bom": [{"metadata": {"devmode.sync": [{"src": "*.py", "dest": "/workspace"}]}}]}).to_string()}),
+            &json!({BUILD_LABEL: json!({"bom": [{"metadata": {"devmode.sync": [{"src": "*.py", "dest": "/workspace"}]}}]}).to_string()}),
             "/cnb/lifecycle/launcher",
         );
         assert_eq!(Report::from_config(&c).unwrap().default_process, None);
@@ -257,12 +257,12 @@ mod tests {
     #[test]
     fn malformed_or_missing_labels_are_errors_naming_the_label() {
         let err =
-            Report::from_config(&config(json!({BUILD_LABEL: "{not json"}), "/x")).unwrap_err();
+            Report::from_config(&config(&json!({BUILD_LABEL: "{not json"}), "/x")).unwrap_err();
         assert!(format!("{err:#}").contains(BUILD_LABEL));
-        let err = Report::from_config(&config(json!({LABEL: "{\"devmode.sync\": 3}"}), "/x"))
+        let err = Report::from_config(&config(&json!({LABEL: "{\"devmode.sync\": 3}"}), "/x"))
             .unwrap_err();
         assert!(format!("{err:#}").contains(LABEL));
-        let err = Report::from_config(&config(json!({BUILD_LABEL: "{\"processes\": []}"}), "/x"))
+        let err = Report::from_config(&config(&json!({BUILD_LABEL: "{\"processes\": []}"}), "/x"))
             .unwrap_err();
         assert!(format!("{err:#}").contains("no sync rules"));
     }

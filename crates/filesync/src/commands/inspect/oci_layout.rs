@@ -7,7 +7,7 @@ use std::path::Path;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-pub fn config(dir: &Path, tag: Option<&str>) -> anyhow::Result<Value> {
+pub(super) fn config(dir: &Path, tag: Option<&str>) -> anyhow::Result<Value> {
     let index = read_json(&dir.join("index.json")).context("not an OCI image layout")?;
     let manifests = index["manifests"]
         .as_array()
@@ -51,8 +51,7 @@ fn resolve(dir: &Path, descriptor: &Value) -> anyhow::Result<Value> {
         .as_str()
         .context("descriptor without digest")?;
     let doc = read_json(&blob_path(dir, digest)?)?;
-    if doc["manifests"].is_array() {
-        let manifests = doc["manifests"].as_array().unwrap();
+    if let Some(manifests) = doc["manifests"].as_array() {
         let next = manifests
             .iter()
             .find(|m| m["platform"]["os"] == "linux" && m["platform"]["architecture"] == "amd64")

@@ -24,12 +24,12 @@ const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 /// A reference as the registry sees it, with Docker's defaults applied
 /// (`node` is `docker.io/library/node:latest`).
 #[derive(Debug)]
-pub struct ImageRef {
+pub(super) struct ImageRef {
     reference: Reference,
 }
 
 impl ImageRef {
-    pub fn parse(text: &str) -> anyhow::Result<Self> {
+    pub(super) fn parse(text: &str) -> anyhow::Result<Self> {
         let malformed = |why: &dyn std::fmt::Display| {
             anyhow::anyhow!(
                 "malformed image reference {text:?} ({why}; expected [HOST[:PORT]/]NAME[:TAG|@DIGEST])"
@@ -49,17 +49,17 @@ impl ImageRef {
 
     /// The host the API is spoken to: `index.docker.io` for Docker Hub,
     /// else the reference's own `HOST[:PORT]`.
-    pub fn host(&self) -> &str {
+    pub(super) fn host(&self) -> &str {
         self.reference.resolve_registry()
     }
 
     /// `library/node` for `node`.
-    pub fn repository(&self) -> &str {
+    pub(super) fn repository(&self) -> &str {
         self.reference.repository()
     }
 
     /// The digest if there is one, else the tag (`latest` by default).
-    pub fn tag_or_digest(&self) -> &str {
+    pub(super) fn tag_or_digest(&self) -> &str {
         self.reference
             .digest()
             .or(self.reference.tag())
@@ -68,7 +68,7 @@ impl ImageRef {
 
     /// The key the docker CLI stores and looks up credentials under:
     /// `https://index.docker.io/v1/` for Docker Hub, else `HOST[:PORT]`.
-    pub fn credential_key(&self) -> &str {
+    pub(super) fn credential_key(&self) -> &str {
         if self.reference.registry() == "docker.io" {
             DOCKER_HUB_KEY
         } else {
@@ -78,7 +78,7 @@ impl ImageRef {
 
     /// Loopback registries are spoken to in plain http, as the docker
     /// daemon, skopeo and go-containerregistry do.
-    pub fn is_loopback(&self) -> bool {
+    pub(super) fn is_loopback(&self) -> bool {
         let host = self.reference.registry();
         let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
         name == "localhost"
@@ -96,7 +96,7 @@ struct Credentials {
 }
 
 /// The config of `reference` from its registry.
-pub async fn config(reference: &ImageRef, insecure: bool) -> anyhow::Result<Value> {
+pub(super) async fn config(reference: &ImageRef, insecure: bool) -> anyhow::Result<Value> {
     config_over(reference, insecure || reference.is_loopback()).await
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// What the generated profile needs to know about one artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
+pub(super) struct Artifact {
     /// Position in `build.artifacts` (JSON-patch paths address it by index).
     pub index: usize,
     pub image: String,
@@ -27,7 +27,7 @@ pub struct Artifact {
 
 impl Artifact {
     /// Value of `KEY` in the artifact's build env, as the buildpack sees it.
-    pub fn env_var(&self, key: &str) -> Option<String> {
+    pub(super) fn env_var(&self, key: &str) -> Option<String> {
         self.env.as_ref()?.iter().find_map(|item| {
             let (k, v) = item.split_once('=')?;
             (k == key).then(|| v.to_string())
@@ -38,7 +38,11 @@ impl Artifact {
 /// Buildpacks artifacts of `doc` whose `context` (relative to `base_dir`,
 /// the skaffold file's directory, default `.`) is `app_dir` (canonical) or
 /// lies below it, so one run at a monorepo's root covers every app.
-pub fn for_app(doc: &Value, base_dir: &Path, app_dir: &Path) -> anyhow::Result<Vec<Artifact>> {
+pub(super) fn for_app(
+    doc: &Value,
+    base_dir: &Path,
+    app_dir: &Path,
+) -> anyhow::Result<Vec<Artifact>> {
     let Some(list) = doc.get("build").and_then(|b| b.get("artifacts")) else {
         return Ok(Vec::new());
     };

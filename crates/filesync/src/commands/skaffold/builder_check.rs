@@ -11,7 +11,7 @@ use crate::commands::builder::carries_filesync;
 
 /// What to tell the user about the builders of `artifacts`, one paragraph
 /// each (none for a builder that has the buildpack).
-pub fn advice(artifacts: &[Artifact]) -> Vec<String> {
+pub(super) fn advice(artifacts: &[Artifact]) -> Vec<String> {
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
     for a in artifacts {
@@ -50,7 +50,7 @@ pub fn advice(artifacts: &[Artifact]) -> Vec<String> {
 /// (where the stock builders live and nobody else can push), where it is
 /// `localhost:5000/<name>-filesync:<tag>`, a registry to replace with one
 /// the user pushes to.
-pub fn suggested_name(builder: &str) -> String {
+pub(super) fn suggested_name(builder: &str) -> String {
     let (name, tag) = match builder.rsplit_once(':') {
         Some((n, t)) if !t.contains('/') => (n, t),
         _ => (builder, "latest"),

@@ -8,7 +8,8 @@
 //! `skaffold dev`, not a skaffold.yaml field, so the tool can only say it.
 
 /// The note printed after `--write` and the plain diff (not `--check`).
-pub const NOTE: &str = "filesync: note: after each file event Skaffold waits its watch interval \
+pub(super) const NOTE: &str =
+    "filesync: note: after each file event Skaffold waits its watch interval \
 (default 1000 ms) before it syncs; that wait is most of a save-to-live. `skaffold dev -i 100` \
 (`--watch-poll-interval=100`, or SKAFFOLD_WATCH_POLL_INTERVAL=100) makes it about 100 ms. \
 The trade-off: each event restarts the wait, so it is also a debounce (a change touching many \

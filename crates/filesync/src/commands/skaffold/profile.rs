@@ -19,20 +19,20 @@ use filesync_rules::SyncRule;
 use serde::Serialize;
 
 /// Name of the generated profile.
-pub const PROFILE_NAME: &str = "filesync";
+pub(super) const PROFILE_NAME: &str = "filesync";
 /// Build-env variable that makes the buildpack participate (as
 /// `GOOGLE_DEVMODE`, which `skaffold dev` sets only for auto sync, does).
-pub use filesync_contract::variables::ENABLED as TRIGGER;
+pub(super) use filesync_contract::variables::ENABLED as TRIGGER;
 /// First and last line of the generated block (after indentation).
-pub const BEGIN_MARK: &str =
+pub(super) const BEGIN_MARK: &str =
     "# >>> filesync skaffold: generated, do not edit; regenerate with `filesync skaffold --write`";
-pub const END_MARK: &str = "# <<< filesync skaffold";
+pub(super) const END_MARK: &str = "# <<< filesync skaffold";
 
 /// Substring by which an entry of an artifact's `buildpacks` list is taken
 /// to be this project's buildpack.
 const BUILDPACK_NAME: &str = "skaffold-filesync";
 
-pub struct Options {
+pub(crate) struct Options {
     /// The buildpack's reference to add to the build (`None`: the builder
     /// includes it, add nothing).
     pub buildpack: Option<String>,
@@ -43,14 +43,14 @@ pub struct Options {
 /// (`pkg/skaffold/sync/sync.go`, every Kubernetes deployer) runs them; the
 /// docker deployer's `ContainerSyncer` (`sync/docker.go`) runs none. A
 /// config without `deploy` deploys with kubectl.
-pub fn runs_sync_hooks(doc: &serde_norway::Value) -> bool {
+pub(super) fn runs_sync_hooks(doc: &serde_norway::Value) -> bool {
     doc.get("deploy").and_then(|d| d.get("docker")).is_none()
 }
 
 /// The profile as data (for verification) and as YAML text (one list item,
 /// unindented, without the marker lines).
 #[derive(Debug, Clone)]
-pub struct Block {
+pub(super) struct Block {
     pub profile: serde_norway::Value,
     pub yaml: String,
 }
@@ -118,7 +118,11 @@ fn plan_for(artifact: &Artifact, image_app_dir: &str) -> anyhow::Result<filesync
 /// The profile for `artifacts`; `sync_hook`: Skaffold runs sync hooks for
 /// their deploys ([`runs_sync_hooks`]), so the profile adds the after-sync
 /// hook that ends each batch.
-pub fn block(artifacts: &[Artifact], options: &Options, sync_hook: bool) -> anyhow::Result<Block> {
+pub(super) fn block(
+    artifacts: &[Artifact],
+    options: &Options,
+    sync_hook: bool,
+) -> anyhow::Result<Block> {
     let mut patches = Vec::new();
     let mut abouts = Vec::new();
     for artifact in artifacts {

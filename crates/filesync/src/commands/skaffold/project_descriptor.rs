@@ -16,7 +16,10 @@ const DEFAULT_NAME: &str = "project.toml";
 /// default `project.toml`); empty when there is no such file, as Skaffold
 /// does (v2 `pkg/skaffold/build/buildpacks/env.go`, `GetEnv`: read only
 /// `if util.IsFile(path)`).
-pub fn build_env(app_dir: &Path, name: Option<&str>) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn build_env(
+    app_dir: &Path,
+    name: Option<&str>,
+) -> anyhow::Result<Vec<(String, String)>> {
     let path = app_dir.join(name.unwrap_or(DEFAULT_NAME));
     if !path.is_file() {
         return Ok(Vec::new());
@@ -50,7 +53,11 @@ pub fn build_env(app_dir: &Path, name: Option<&str>) -> anyhow::Result<Vec<(Stri
 /// descriptor's build env (`project`) over it, the last entry of a name
 /// winning. A blank value is passed on as it is: the
 /// reader counts it as unset, whichever of the two set it.
-pub fn merged(project: &[(String, String)], artifact: Option<String>, key: &str) -> Option<String> {
+pub(super) fn merged(
+    project: &[(String, String)],
+    artifact: Option<String>,
+    key: &str,
+) -> Option<String> {
     project
         .iter()
         .rev()
@@ -82,7 +89,7 @@ mod tests {
         let lookup = |k: &str| merged(&project, (k == rules).then(|| "bad/[x".into()), k);
         assert_eq!(
             filesync_contract::settings::overrides(lookup),
-            Ok(Default::default())
+            Ok(filesync_rules::Overrides::default())
         );
     }
 

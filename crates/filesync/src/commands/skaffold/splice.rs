@@ -13,14 +13,14 @@ use serde_norway::Value;
 
 /// One YAML document of a (possibly multi-document) file: its `---` line
 /// (empty for the first document) and its text.
-pub struct Document<'a> {
+pub(super) struct Document<'a> {
     pub separator: &'a str,
     pub body: &'a str,
 }
 
 /// Splits `text` at `---` document separator lines, losslessly:
 /// concatenating every separator and body gives `text` back.
-pub fn documents(text: &str) -> Vec<Document<'_>> {
+pub(super) fn documents(text: &str) -> Vec<Document<'_>> {
     let mut docs = Vec::new();
     let (mut sep_start, mut body_start, mut offset) = (0, 0, 0);
     for line in text.split_inclusive('\n') {
@@ -69,7 +69,7 @@ fn render(block: &Block, indent: &str) -> String {
 
 /// `body` with the generated block replaced by `block`, inserted, or
 /// removed (`None`).
-pub fn apply(body: &str, block: Option<&Block>) -> anyhow::Result<String> {
+pub(super) fn apply(body: &str, block: Option<&Block>) -> anyhow::Result<String> {
     let lines: Vec<&str> = body.split_inclusive('\n').collect();
     let begin = lines.iter().position(|l| is_begin(l));
     let end = lines.iter().position(|l| is_end(l));
@@ -122,8 +122,7 @@ pub fn apply(body: &str, block: Option<&Block>) -> anyhow::Result<String> {
     let indent = rest[..stop]
         .iter()
         .find(|l| l.trim_start().starts_with("- ") || l.trim() == "-")
-        .map(|l| leading_space(l))
-        .unwrap_or("  ");
+        .map_or("  ", |l| leading_space(l));
     let mut out = head;
     out.push_str(&rest[..stop].concat());
     if !out.ends_with('\n') {
@@ -140,7 +139,7 @@ fn leading_space(line: &str) -> &str {
 
 /// Checks that `new` parses, holds exactly the generated profile `block`
 /// (or none), and otherwise equals `old`.
-pub fn verify(old: &str, new: &str, block: Option<&Block>) -> anyhow::Result<()> {
+pub(super) fn verify(old: &str, new: &str, block: Option<&Block>) -> anyhow::Result<()> {
     let parse = |text: &str| -> anyhow::Result<Value> {
         if text.trim().is_empty() {
             return Ok(Value::Null);

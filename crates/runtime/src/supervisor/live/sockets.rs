@@ -69,7 +69,7 @@ pub fn tree(root: i32) -> Vec<i32> {
 pub fn socket_inodes(pids: &[i32]) -> HashSet<u64> {
     pids.iter()
         .filter_map(|&pid| Process::new(pid).ok()?.fd().ok())
-        .flat_map(|fds| fds.flatten())
+        .flat_map(std::iter::Iterator::flatten)
         .filter_map(|fd| match fd.target {
             FDTarget::Socket(inode) => Some(inode),
             _ => None,
@@ -120,7 +120,7 @@ mod tests {
     fn our_own_listener_is_seen_as_ours_and_a_closed_one_is_not() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let me = std::process::id() as i32;
+        let me = i32::try_from(std::process::id()).expect("Linux pids fit i32 (pid_max <= 2^22)");
         let ports = tree_ports(me).unwrap();
         assert!(ports.contains(&port), "{port} not in {ports:?}");
         drop(listener);
@@ -147,7 +147,7 @@ mod tests {
         )
         .unwrap();
         let port: u16 = line.trim().parse().unwrap();
-        let pid = app.id() as i32;
+        let pid = i32::try_from(app.id()).expect("Linux pids fit i32 (pid_max <= 2^22)");
         let ports = tree_ports(pid).unwrap();
         let _ =
             nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn a_process_that_is_gone_has_no_ports() {
         let mut child = Command::new("true").spawn().unwrap();
-        let pid = child.id() as i32;
+        let pid = i32::try_from(child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)");
         child.wait().unwrap();
         assert_eq!(tree_ports(pid), None);
     }

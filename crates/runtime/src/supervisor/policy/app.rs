@@ -25,7 +25,7 @@ enum Waiting {
 }
 
 #[derive(Debug)]
-pub struct App {
+pub(super) struct App {
     /// A stop's purpose: the restart it is for (`None`: shutting down).
     child: Graceful<Option<Restart>>,
     /// Only while the child is idle.
@@ -36,7 +36,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(stop_signal: Signal, grace: Duration) -> App {
+    pub(super) fn new(stop_signal: Signal, grace: Duration) -> App {
         App {
             child: Graceful::new(Job::App),
             waiting: Waiting::Nothing,
@@ -46,16 +46,16 @@ impl App {
         }
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(super) fn is_idle(&self) -> bool {
         self.child.is_idle()
     }
 
     /// A reload happened: the next crash is restarted quickly again.
-    pub fn reset_backoff(&mut self) {
+    pub(super) fn reset_backoff(&mut self) {
         self.backoff.reset();
     }
 
-    pub fn start(&mut self, now: Instant, out: &mut Out) {
+    pub(super) fn start(&mut self, now: Instant, out: &mut Out) {
         out.push(Action::Start(Job::App));
         self.child.started(now);
         self.waiting = Waiting::Nothing;
@@ -64,7 +64,7 @@ impl App {
     /// Stops the app for `restart` (or merges into the restart under way)
     /// and starts it again once it is gone; an app that is down starts
     /// at once.
-    pub fn restart(&mut self, now: Instant, restart: Restart, out: &mut Out) {
+    pub(super) fn restart(&mut self, now: Instant, restart: Restart, out: &mut Out) {
         if self.child.is_running() {
             let (signal, grace) = (self.stop_signal, self.grace);
             let _ = self.child.stop(now, signal, grace, Some(restart), out);
@@ -98,7 +98,7 @@ impl App {
     }
 
     /// A start held for a shim that has now ended without a reload.
-    pub fn release_held_start(&mut self, now: Instant, out: &mut Out) {
+    pub(super) fn release_held_start(&mut self, now: Instant, out: &mut Out) {
         if let Some(restart) = self.take_held() {
             self.start_for(now, restart, out);
         }
@@ -118,7 +118,7 @@ impl App {
 
     /// A `sync-done` with nothing new: answered once the reload under way
     /// (stopping the app, or its start held) is done, else at once.
-    pub fn answer_after_reload(&mut self, id: u64, out: &mut Out) {
+    pub(super) fn answer_after_reload(&mut self, id: u64, out: &mut Out) {
         if let Some(Some(under_way)) = self.child.purpose_mut() {
             under_way.replies.push(id);
         } else if let Waiting::Held { restart, .. } = &mut self.waiting {
@@ -131,7 +131,7 @@ impl App {
     /// The app's main process exited. `batch_open`: a batch is still
     /// coming in (a restart then waits for it). Returns `code` when the
     /// app was stopped for good (it becomes the supervisor's status).
-    pub fn exited(
+    pub(super) fn exited(
         &mut self,
         now: Instant,
         (code, how): (i32, String),
@@ -163,7 +163,13 @@ impl App {
         None
     }
 
-    pub fn spawn_failed(&mut self, now: Instant, e: &SpawnError, retry: bool, out: &mut Out) {
+    pub(super) fn spawn_failed(
+        &mut self,
+        now: Instant,
+        e: &SpawnError,
+        retry: bool,
+        out: &mut Out,
+    ) {
         out.push(Action::Log(format!("cannot start the app: {e}")));
         self.child.spawn_failed();
         self.waiting = Waiting::Nothing;
@@ -185,7 +191,7 @@ impl App {
 
     /// [`Timer::AppStart`]: a backoff is over, or a held start waited long
     /// enough.
-    pub fn start_timer(&mut self, now: Instant, out: &mut Out) {
+    pub(super) fn start_timer(&mut self, now: Instant, out: &mut Out) {
         if !self.child.is_idle() {
             return;
         }
@@ -208,18 +214,18 @@ impl App {
         }
     }
 
-    pub fn grace_timer(&mut self, now: Instant, out: &mut Out) {
+    pub(super) fn grace_timer(&mut self, now: Instant, out: &mut Out) {
         self.child.grace_timer(now, out);
     }
 
     /// Forwards `signal` to the app, if it is there.
-    pub fn signal(&self, signal: Signal, out: &mut Out) {
+    pub(super) fn signal(&self, signal: Signal, out: &mut Out) {
         self.child.signal(signal, out);
     }
 
     /// Shutting down: the app stops with `signal` (a restart under way is
     /// dropped, its waiters answered) and nothing starts it again.
-    pub fn stop_for_good(&mut self, now: Instant, signal: Signal, out: &mut Out) {
+    pub(super) fn stop_for_good(&mut self, now: Instant, signal: Signal, out: &mut Out) {
         let grace = self.grace;
         if self.child.stop(now, signal, grace, None, out).is_ok() {
             return;
