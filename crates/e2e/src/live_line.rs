@@ -74,11 +74,12 @@ pub fn wait_reloaded(
     let line = match dev.wait_line_any(from, &["[filesync] live in ", "nothing to reload"], timeout)
     {
         Ok(line) => line,
-        // The docker suite's PHP and static cases (nothing to reload) once
-        // showed no supervisor line at all for their second sync, under
-        // load, though the synced file was served; not understood yet. A
-        // reload (its restart or rebuild line) without its live line is
-        // still a failure.
+        // Skaffold drops the container's lines written while it syncs (it
+        // mutes the deployer's logger for the whole dev-loop iteration:
+        // v2.24 `pkg/skaffold/runner/dev.go`, `docker/logger` drops muted
+        // lines), so `nothing to reload`, logged before `docker exec tar`
+        // returns, is often missing. A reload whose restart or rebuild line
+        // shows without its live line is still a failure.
         Err(e) if !reload_started(dev, from) => {
             eprintln!("note: no supervisor line for the sync at output line {from} ({e:#}); taken as nothing to reload");
             return Ok(Reloaded::Nothing);
