@@ -6,7 +6,7 @@ use crate::proc_stats::{cpu_time, inotify_watches, peak_rss_kb};
 use anyhow::Context;
 use filesync_e2e::http::free_port;
 use filesync_e2e::skaffold_tar;
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -91,16 +91,30 @@ struct Running {
 }
 
 impl Drop for Running {
-    /// Kills the supervisor and the app it started: the child was spawned
-    /// with `process_group(0)`, so its pid names its process group.
+    /// Stops the tool as a user's Ctrl-C or a container stop would: SIGTERM
+    /// to the supervisor (or watchexec), which stops the app it started —
+    /// the app runs in a process group of its own, out of reach of a
+    /// signal to the tool's group. Only a tool that has not exited after
+    /// [`STOP_WAIT`] gets SIGKILL, its group with it.
     fn drop(&mut self) {
-        let group = Pid::from_raw(
+        let pid = Pid::from_raw(
             i32::try_from(self.child.id()).expect("Linux pids fit i32 (pid_max <= 2^22)"),
         );
-        let _ = killpg(group, Signal::SIGKILL);
+        let _ = kill(pid, Signal::SIGTERM);
+        let deadline = Instant::now() + STOP_WAIT;
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = killpg(pid, Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
+
+/// How long a tool may take to stop its app and exit.
+const STOP_WAIT: Duration = Duration::from_secs(10);
 
 impl App {
     pub(crate) fn create(dir: &Path) -> anyhow::Result<App> {

@@ -26,6 +26,7 @@
 //! and the app keeps running; what it listens on at its next stop is then
 //! what the next reload waits for.
 
+pub mod sock_diag;
 pub mod sockets;
 
 use super::events::Reloaded;

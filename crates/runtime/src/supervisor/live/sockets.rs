@@ -2,8 +2,8 @@
 //! without ever connecting to the app (a connection would be a request
 //! the app sees, and through a port-forward one that can fail).
 //!
-//! A listening socket is a `LISTEN` entry (state `0A`) of
-//! `/proc/<pid>/net/tcp` or `tcp6` (the app's network namespace); it is
+//! A listening socket is a `LISTEN` socket of the app's network namespace
+//! (from the kernel's `sock_diag`, or `/proc/<pid>/net/tcp{,6}`); it is
 //! the tree's when one of the tree's `/proc/<pid>/fd/*` links to its
 //! inode (`socket:[INODE]`). The tree is the app's main process, its
 //! descendants and its process group: the server may be a child of what
@@ -14,8 +14,17 @@ use procfs::process::{all_processes, FDTarget, Process};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The `LISTEN` sockets of `pid`'s network namespace: inode -> port.
-/// `None`: `pid` is gone (or its `/proc` cannot be read).
+/// `None`: `pid` is gone (or its `/proc` cannot be read). Asked of the
+/// kernel by [`super::sock_diag`] when `pid` shares the supervisor's
+/// network namespace (the case in a container), else read from its
+/// `/proc/<pid>/net/tcp{,6}`.
 pub fn listening_in_netns(pid: i32) -> Option<BTreeMap<u64, u16>> {
+    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
+    if std::fs::read_link("/proc/self/ns/net").is_ok_and(|ours| ours == theirs) {
+        if let Some(listening) = super::sock_diag::listening() {
+            return Some(listening);
+        }
+    }
     let process = Process::new(pid).ok()?;
     let v4 = process.tcp().ok()?;
     // No IPv6 in the namespace is no IPv6 socket.
