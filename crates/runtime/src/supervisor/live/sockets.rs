@@ -19,8 +19,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// network namespace (the case in a container), else read from its
 /// `/proc/<pid>/net/tcp{,6}`.
 pub fn listening_in_netns(pid: i32) -> Option<BTreeMap<u64, u16>> {
-    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
-    if std::fs::read_link("/proc/self/ns/net").is_ok_and(|ours| ours == theirs) {
+    // Reading another process's `ns` link takes ptrace access; without it
+    // (an app that changed its uid) the `/proc` path below still works.
+    let namespace = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/net")).ok();
+    if namespace(&pid.to_string()).is_some_and(|theirs| namespace("self") == Some(theirs)) {
         if let Some(listening) = super::sock_diag::listening() {
             return Some(listening);
         }
