@@ -95,6 +95,7 @@ impl Buildpack for FilesyncBuildpack {
                 plan.action = filesync_rules::ReloadAction::Rebuild { command };
             }
         }
+        layers::go_dev::install(&context, &plan)?;
         writable::open_app_dir(&context.app_dir)?;
         let config = dev_image::runtime_config(&plan, &process_type, &settings);
         let binary = layers::filesync::install(&context, &config)?;
