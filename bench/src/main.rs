@@ -72,6 +72,7 @@ fn main() -> anyhow::Result<()> {
         .tempdir()?;
     let ours = Tool::Ours(args.filesync.canonicalize()?);
     let anchor = Tool::Watchexec(args.watchexec.canonicalize()?);
+    let undebounced = Tool::WatchexecNoDebounce(args.watchexec.canonicalize()?);
     let mut report = Report::default();
 
     eprintln!("==> app cold start (node, {} runs)", args.runs.min(15));
@@ -80,7 +81,12 @@ fn main() -> anyhow::Result<()> {
     report.cold_start = cold.median();
     eprintln!("    median {:.1} ms", ms(cold.median()));
 
-    save_to_live_and_burst(work.path(), [&ours, &anchor], args.runs, &mut report)?;
+    save_to_live_and_burst(
+        work.path(),
+        [&ours, &anchor, &undebounced],
+        args.runs,
+        &mut report,
+    )?;
     idle(
         work.path(),
         [&ours, &anchor],
@@ -116,7 +122,7 @@ fn main() -> anyhow::Result<()> {
 /// each tool.
 fn save_to_live_and_burst(
     work: &Path,
-    tools: [&Tool; 2],
+    tools: [&Tool; 3],
     runs: usize,
     report: &mut Report,
 ) -> anyhow::Result<()> {
@@ -128,7 +134,11 @@ fn save_to_live_and_burst(
                 how.name(),
                 runs
             );
-            let app = App::create(&work.join(format!("s2l-{}-{}", tool.name(), how.name())))?;
+            let app = App::create(&work.join(format!(
+                "s2l-{}-{}",
+                tool.name().replace([' ', '-'], ""),
+                how.name()
+            )))?;
             let r = app.save_to_live(tool, how, runs)?;
             eprintln!(
                 "    median {:.1} ms, p90 {:.1} ms; change -> new process {:.1} ms, node spawn -> timeOrigin {:.1} ms: \

@@ -16,7 +16,12 @@ use std::time::{Duration, Instant};
 
 pub(crate) enum Tool {
     Ours(PathBuf),
+    /// watchexec as Paketo runs it (its default debounce, 50 ms).
     Watchexec(PathBuf),
+    /// The same with `--debounce 0`: what watchexec costs without the
+    /// wait a plain write needs (our tar path needs none: the shim says
+    /// when the batch is complete).
+    WatchexecNoDebounce(PathBuf),
 }
 
 impl Tool {
@@ -24,6 +29,7 @@ impl Tool {
         match self {
             Tool::Ours(_) => "filesync",
             Tool::Watchexec(_) => "watchexec",
+            Tool::WatchexecNoDebounce(_) => "watchexec --debounce 0",
         }
     }
 }
@@ -171,9 +177,12 @@ impl App {
                     .args(["--", "node", "server.js"]);
                 c
             }
-            Tool::Watchexec(bin) => {
+            Tool::Watchexec(bin) | Tool::WatchexecNoDebounce(bin) => {
                 // Paketo's live-reload invocation, ignoring what it ignores.
                 let mut c = Command::new(bin);
+                if matches!(tool, Tool::WatchexecNoDebounce(_)) {
+                    c.args(["--debounce", "0"]);
+                }
                 c.args(["--restart", "--shell", "none", "--watch"])
                     .arg(&self.dir)
                     .args([
@@ -217,7 +226,7 @@ impl App {
                 c.arg("tar");
                 c
             }
-            Tool::Watchexec(_) => Command::new("tar"),
+            Tool::Watchexec(_) | Tool::WatchexecNoDebounce(_) => Command::new("tar"),
         };
         let mut child = cmd
             .args(["xmf", "-", "-C", "/", "--no-same-owner"])
