@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks filesync against watchexec (issue: save-to-live, burst, idle
-# cost, size) and writes BENCHMARKS.md. Not part of the test suite.
+# cost, size measured in a dev image's layer) and writes BENCHMARKS.md.
+# Not part of the test suite. Needs root, as scripts/test.sh does.
 #   scripts/bench.sh [--runs N] [--idle-seconds S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The image-bytes figure builds a dev image with the real lifecycle.
+scripts/setup.sh >/dev/null
 export PATH="$PWD/.work/tools/bin:$PATH"
 if ! command -v watchexec >/dev/null; then
   echo "==> installing watchexec from crates.io into .work/tools"

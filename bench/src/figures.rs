@@ -70,4 +70,8 @@ pub(crate) struct Idle {
 pub(crate) struct Sizes {
     pub filesync: u64,
     pub watchexec: u64,
+    /// The layers the buildpack adds to a dev image of a Node.js app, read
+    /// from an image built by the real lifecycle; the error when that
+    /// build could not run.
+    pub layers: Result<Vec<filesync_e2e::image::LayerBytes>, String>,
 }

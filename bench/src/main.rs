@@ -191,8 +191,36 @@ fn idle(
 }
 
 fn sizes(filesync: &Path, watchexec: &Path) -> anyhow::Result<Sizes> {
+    eprintln!("==> image bytes: a dev image of a Node.js app, built by the real lifecycle");
+    let layers = dev_image_layers().map_err(|e| format!("{e:#}"));
+    match &layers {
+        Ok(l) => eprintln!(
+            "    {}",
+            l.iter()
+                .map(|b| format!("{}: {} bytes ({} gzip'd)", b.name, b.tar, b.compressed))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(e) => eprintln!("    not measured: {e}"),
+    }
     Ok(Sizes {
         filesync: std::fs::metadata(filesync)?.len(),
         watchexec: std::fs::metadata(watchexec)?.len(),
+        layers,
     })
+}
+
+/// What skaffold-filesync adds to a dev image: the layers of its own a
+/// lifecycle build of the rule engine's Node.js fixture (with the test
+/// suite's Procfile provider, as `crates/e2e/tests/lifecycle_buildpack.rs`
+/// builds it) exports, measured in the image.
+fn dev_image_layers() -> anyhow::Result<Vec<filesync_e2e::image::LayerBytes>> {
+    use filesync_e2e::lifecycle::{BuildSpec, Harness};
+    let spec = BuildSpec::new("crates/rules/tests/fixtures/node-npm").devmode();
+    let out = Harness::get().build(&spec)?;
+    let image = out
+        .image
+        .with_context(|| format!("the build failed:\n{}", out.log))?;
+    let dir = tempfile::tempdir()?;
+    image.layer_bytes("skaffold-filesync", dir.path())
 }
