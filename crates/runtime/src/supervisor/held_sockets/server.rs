@@ -13,6 +13,7 @@ use nix::sys::socket::{
 use nix::sys::time::TimeVal;
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -30,6 +31,9 @@ pub fn serve(path: &Path, table: Arc<Mutex<Table>>) -> std::io::Result<()> {
     )?;
     let _ = std::fs::remove_file(path);
     bind(listener.as_raw_fd(), &UnixAddr::new(path)?)?;
+    // Whoever may connect may take the app's listening socket: only the
+    // container's user (the app runs as it), as for the sync socket.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     listen(&listener, Backlog::new(64)?)?;
     std::thread::Builder::new()
         .name("held-sockets".into())
