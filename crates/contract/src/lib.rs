@@ -20,8 +20,8 @@
 //! ```
 //!
 //! Modules: [`variables`] (every variable name), [`held_sockets`] (the
-//! app's preloaded `bind` and the supervisor holding its listening sockets), [`settings`] (the rule
-//! engine's overrides read from them), [`config`] (the recorded runtime
+//! app's preloaded `bind` and the supervisor holding its listening
+//! sockets), [`settings`] (the rule engine's overrides read from them), [`config`] (the recorded runtime
 //! config, the socket, stop signals), [`java_build`] (what a Java dev
 //! image's rebuild reads), [`label`], [`processes`], and
 //! [`paketo`] (Paketo's own settings a dev build sets).
