@@ -149,3 +149,48 @@ fn find_preload(own_env: &BTreeMap<String, String>) -> Result<PathBuf, String> {
         Err(format!("{} is not installed", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_app_gets_the_interposer_after_the_images_preload() {
+        let dir = tempfile::tempdir().unwrap();
+        let so = dir.path().join(PRELOAD_FILE);
+        std::fs::write(&so, "").unwrap();
+        let own = env(&[(PRELOAD_ENV, so.to_str().unwrap())]);
+        let holding = Holding::start(dir.path(), &own);
+        let app = holding.app_env(&env(&[("LD_PRELOAD", "/lib/theirs.so"), ("A", "1")]));
+        assert_eq!(
+            app["LD_PRELOAD"],
+            format!("/lib/theirs.so:{}", so.display())
+        );
+        assert_eq!(
+            app[SOCKET_ENV],
+            dir.path().join(SOCKET_FILE).display().to_string()
+        );
+        assert_eq!(app["A"], "1");
+        let bare = holding.app_env(&env(&[]));
+        assert_eq!(bare["LD_PRELOAD"], so.display().to_string());
+    }
+
+    #[test]
+    fn without_the_interposer_the_app_env_is_untouched_and_the_reason_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for (value, why) in [("", "is empty"), ("/nonexistent.so", "not a file")] {
+            let holding = Holding::start(dir.path(), &env(&[(PRELOAD_ENV, value)]));
+            let app = env(&[("LD_PRELOAD", "/lib/theirs.so")]);
+            assert_eq!(holding.app_env(&app), app);
+            let reason = holding.active.as_ref().err().unwrap();
+            assert!(reason.contains(why), "{reason}");
+        }
+    }
+}
