@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Assembles the skaffold-filesync buildpack directory:
 #   OUTDIR/skaffold-filesync/{buildpack.toml, bin/detect, bin/build, bin/filesync,
-#   java/FilesyncCompiler.class}
+#   bin/libfilesync_listen.so, java/FilesyncCompiler.class}
 # bin/detect and bin/build are the libcnb buildpack binary (it dispatches on
 # argv[0]); bin/filesync is the in-image runtime the buildpack installs in
 # the image (the `filesync-runtime` binary of crates/runtime, under the name
@@ -45,6 +45,26 @@ echo "==> cargo build --release --target $TRIPLE (static: crt-static)"
 cargo build --release -q --target "$TRIPLE" -p skaffold-filesync-buildpack
 cargo build --release -q --target "$TRIPLE" -p filesync-runtime --bin filesync-runtime
 
+# The held-sockets interposer (crates/listen-preload), preloaded into the
+# app: a shared object, so dynamically linked against glibc (crt-static
+# cannot make a cdylib), built apart (its own target dir: other rustflags)
+# and needing no glibc newer than the oldest run image's. The run images
+# here (scripts/run-images.sh) carry Debian bookworm's glibc 2.36, Paketo's
+# jammy 2.35. A static app (no loader) never reads LD_PRELOAD: the
+# supervisor then says once that its port is not held.
+PRELOAD_DIR=$TARGET_DIR/listen-preload
+GLIBC_MAX=2.35
+echo "==> cargo build --release --target $TRIPLE -p filesync-listen-preload (dynamic, glibc)"
+env -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS \
+  cargo build --release -q --target "$TRIPLE" --target-dir "$PRELOAD_DIR" -p filesync-listen-preload
+PRELOAD=$PRELOAD_DIR/$TRIPLE/release/libfilesync_listen.so
+newest=$(objdump -T "$PRELOAD" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n1)
+if [ "$(printf '%s\n%s\n' "$newest" "$GLIBC_MAX" | sort -V | tail -n1)" != "$GLIBC_MAX" ]; then
+  echo "package-buildpack: $PRELOAD needs glibc $newest, newer than the run images' $GLIBC_MAX:" >&2
+  objdump -T "$PRELOAD" | grep "GLIBC_$newest" >&2 || true
+  exit 1
+fi
+
 # A static executable has no program interpreter (PT_INTERP): nothing for
 # the run image's dynamic loader to resolve, whatever libc it has.
 for b in "$REL/skaffold-filesync-buildpack" "$REL/filesync-runtime"; do
@@ -64,6 +84,7 @@ cp crates/buildpack/buildpack.toml "$dir/"
 cp "$REL/skaffold-filesync-buildpack" "$dir/bin/build"
 ln -sf build "$dir/bin/detect"
 cp "$REL/filesync-runtime" "$dir/bin/filesync"
+cp "$PRELOAD" "$dir/bin/libfilesync_listen.so"
 # The resident compiler of Java dev images (crates/buildpack/java), for the
 # JDK the image runs: --release 17 is the oldest with Unix domain sockets.
 # Without a JDK here the buildpack still works; Java dev images then
@@ -76,4 +97,5 @@ else
 fi
 echo "==> assembled $dir"
 printf '    %-28s %s bytes\n' "bin/build (buildpack)" "$(stat -c %s "$dir/bin/build")" \
-  "bin/filesync (runtime)" "$(stat -c %s "$dir/bin/filesync")"
+  "bin/filesync (runtime)" "$(stat -c %s "$dir/bin/filesync")" \
+  "bin/libfilesync_listen.so" "$(stat -c %s "$dir/bin/libfilesync_listen.so")"

@@ -30,6 +30,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # (includes crates/e2e/tests/release.rs: scripts/release.sh, its .cnb,
 # binary and checksums, and a pack build with the published buildpack)
 stamp "cargo test (unit, property, snapshot, runtime processes, lifecycle, e2e, release)"
+# The held-sockets interposer, next to the runtime binary the runtime's
+# tests run (crates/runtime/tests/held_sockets.rs), fresh.
+cargo build -p filesync-listen-preload
 cargo test --workspace -- --skip fault_load:: --skip dev_loop:: --skip skaffold_dev:: --skip skaffold_kubectl:: --skip cluster_ --skip inspect_daemon --skip skaffold_compile_error --skip filesync_builder::
 stamp "cargo install --path crates/filesync on this checkout, no extra flags: a working filesync"
 install_root=$(mktemp -d)

@@ -19,8 +19,9 @@
 //!  the build env and the after-sync hook from the same names.
 //! ```
 //!
-//! Modules: [`variables`] (every variable name), [`settings`] (the rule
-//! engine's overrides read from them), [`config`] (the recorded runtime
+//! Modules: [`variables`] (every variable name), [`held_sockets`] (the
+//! app's preloaded `bind` and the supervisor holding its listening
+//! sockets), [`settings`] (the rule engine's overrides read from them), [`config`] (the recorded runtime
 //! config, the socket, stop signals), [`java_build`] (what a Java dev
 //! image's rebuild reads), [`label`], [`processes`], and
 //! [`paketo`] (Paketo's own settings a dev build sets).
@@ -30,6 +31,7 @@
 //! of the buildpack, the runtime or the CLI.
 
 pub mod config;
+pub mod held_sockets;
 pub mod java_build;
 pub mod label;
 pub mod paketo;

@@ -21,11 +21,14 @@
 //!   [`crate::protocol`] for where it may be) the app still runs and file
 //!   events still reload it; without an inotify watcher, syncs through the
 //!   shims still reload it. Either way one log line says what still works.
+//! - **No refused connection during a restart.** The app's listening
+//!   sockets are held across its restarts ([`held_sockets`]).
 
 pub mod batcher;
 pub mod events;
 pub mod executor;
 pub mod graceful;
+pub mod held_sockets;
 pub mod live;
 pub mod policy;
 pub mod process;
@@ -77,7 +80,14 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let (socket, watching) = listen_and_watch(&opts, &tx);
     log_inputs(&opts, &socket, &watching);
     let (settings, build_cmd) = settings(&opts);
-    let executor = Executor::new(opts, Policy::new(settings), build_cmd, tx);
+    // Next to the sync socket, which found a writable directory.
+    let dir = socket
+        .as_ref()
+        .ok()
+        .and_then(|p| p.parent())
+        .map_or_else(std::env::temp_dir, PathBuf::from);
+    let holding = held_sockets::Holding::start(&dir, &opts.env);
+    let executor = Executor::new(opts, Policy::new(settings), build_cmd, holding, tx);
     Ok(executor.run(&rx))
 }
 

@@ -1,10 +1,13 @@
 //! The `filesync` launch layer: the static runtime binary (packaged with
-//! the buildpack, never downloaded) and the recorded runtime config, found
-//! at launch through `FILESYNC_CONFIG`.
+//! the buildpack, never downloaded), the held-sockets interposer next to
+//! it (`libfilesync_listen.so`: the supervisor preloads it into the app so
+//! no connection is refused while it restarts, issue 23), and the
+//! recorded runtime config, found at launch through `FILESYNC_CONFIG`.
 
 use crate::errors::BuildpackError;
 use crate::FilesyncBuildpack;
 use filesync_contract::config::{RuntimeConfig, CONFIG_ENV};
+use filesync_contract::held_sockets::PRELOAD_FILE;
 use filesync_contract::processes::RUNTIME_BINARY;
 use filesync_rules::Family;
 use libcnb::build::BuildContext;
@@ -50,8 +53,16 @@ pub(crate) fn install(
     debug_assert!(binary.starts_with(layer.path()));
     let bin_dir = binary.parent().unwrap_or(&binary);
     std::fs::create_dir_all(bin_dir).map_err(FilesyncLayerError::InstallBinary)?;
-    std::fs::copy(crate::lifecycle_files::runtime_binary(context)?, &binary)
-        .map_err(FilesyncLayerError::InstallBinary)?;
+    let packaged = crate::lifecycle_files::runtime_binary(context)?;
+    std::fs::copy(&packaged, &binary).map_err(FilesyncLayerError::InstallBinary)?;
+    // Where the supervisor looks for it. A buildpack packaged without it
+    // still works: the supervisor then says once that a connection during
+    // a restart may be refused.
+    let preload = packaged.with_file_name(PRELOAD_FILE);
+    if preload.is_file() {
+        std::fs::copy(&preload, binary.with_file_name(PRELOAD_FILE))
+            .map_err(FilesyncLayerError::InstallBinary)?;
+    }
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
         .map_err(FilesyncLayerError::InstallBinary)?;
 

@@ -3,6 +3,7 @@
 //! the timers and answers the shims. Nothing here blocks: stops and builds
 //! are children watched through SIGCHLD and timers, never waited for.
 
+use super::held_sockets::Holding;
 use super::live::{self, Outcome, Tracker};
 use super::policy::{Action, Event, Job, Policy, Reloaded, Timer, Tool};
 use super::process::{self, resolve};
@@ -57,6 +58,8 @@ pub struct Executor {
     app: Option<Pid>,
     /// The app's starts and the ports a reload's start must listen on.
     live: Tracker,
+    /// Its listening sockets, kept open across restarts.
+    holding: Holding,
     build: Option<RunningBuild>,
     next_build_id: u64,
     timers: BTreeMap<Timer, Instant>,
@@ -70,6 +73,7 @@ impl Executor {
         opts: Options,
         policy: Policy,
         build_cmd: Option<BuildCommand>,
+        holding: Holding,
         tx: Sender<Msg>,
     ) -> Executor {
         Executor {
@@ -79,6 +83,7 @@ impl Executor {
             rebuilt: None,
             app: None,
             live: Tracker::default(),
+            holding,
             build: None,
             next_build_id: 0,
             timers: BTreeMap::new(),
@@ -216,6 +221,7 @@ impl Executor {
                 if let Some(pid) = self.app {
                     if self.is_stop(sig) {
                         self.live.stopping(pid.as_raw());
+                        self.holding.stopping(self.live.expected());
                     }
                     process::signal_group(pid, sig);
                 }
@@ -236,10 +242,11 @@ impl Executor {
             .rebuilt
             .clone()
             .unwrap_or_else(|| resolve(&argv[0], &path).unwrap_or_else(|| PathBuf::from(&argv[0])));
+        let env = self.holding.app_env(&self.opts.env);
         let spec = process::Spec {
             program: &program,
             argv,
-            env: &self.opts.env,
+            env: &env,
             cwd: &self.opts.cwd,
         };
         let pid = spec.spawn_app().map_err(|source| SpawnError::Exec {
@@ -248,6 +255,7 @@ impl Executor {
         })?;
         self.app = Some(pid);
         self.live.started();
+        self.holding.started();
         log!("started {} (pid {pid})", argv.join(" "));
         Ok(())
     }
@@ -270,6 +278,9 @@ impl Executor {
     /// A live wait ended: its line, if that start is still the app.
     fn live_seen(&mut self, start: u64, kind: Reloaded, since: Instant, outcome: &Outcome) {
         if self.app.is_some() && self.live.ended(start, outcome) {
+            if !matches!(outcome, Outcome::Gone) {
+                self.holding.settled();
+            }
             if let Some(line) = live::line(kind, since, outcome) {
                 log!("{line}");
             }

@@ -91,6 +91,11 @@ impl Tracker {
         self.start
     }
 
+    /// The ports the next reload's start must listen on.
+    pub fn expected(&self) -> &BTreeSet<u16> {
+        self.expected.ports()
+    }
+
     /// The current start (main process `pid`) is being stopped: at the
     /// first stop signal, what it listens on is read.
     pub fn stopping(&mut self, pid: i32) {
