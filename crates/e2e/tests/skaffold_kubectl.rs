@@ -154,6 +154,12 @@ mod skaffold_kubectl {
                 );
             },
         );
+        // Issue 23: no refused connection through the port-forward.
+        for example in ["node", "python", "java"] {
+            each(&format!("{example}: port-forward never refused"), &|| {
+                common::port_forward::never_refused(example);
+            });
+        }
         each("basic: skaffold run", &|| basic_run(cluster));
         each("basic: skaffold dev", &basic_dev);
         failed

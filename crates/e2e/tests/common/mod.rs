@@ -25,6 +25,7 @@ use dependencies::{added_dependency_files, assert_dependencies_load};
 // (Not every test binary uses it.)
 #[allow(unused_imports)]
 pub(crate) use one_batch::edit_and_delete_in_one_save;
+pub(crate) mod port_forward;
 pub(crate) mod restart;
 
 use filesync_e2e::builder::Stack;
