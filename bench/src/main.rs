@@ -102,14 +102,14 @@ fn main() -> anyhow::Result<()> {
         &args.watchexec,
     );
     println!("{md}");
-    // Keep the section scripts/bench-skaffold.sh writes (measured under the
-    // real `skaffold dev`, not by this harness).
+    // Keep what follows this harness's part: the section
+    // scripts/bench-skaffold.sh writes and those after it (measured under
+    // the real `skaffold dev`, not by this harness).
     let kept = std::fs::read_to_string(&args.out)
         .ok()
         .and_then(|old| {
             let start = old.find("<!-- skaffold-dev:begin")?;
-            let end = old.find("<!-- skaffold-dev:end -->")? + "<!-- skaffold-dev:end -->".len();
-            Some(format!("\n{}\n", &old[start..end]))
+            Some(format!("\n{}", &old[start..]))
         })
         .unwrap_or_default();
     let md = md + &kept;
