@@ -144,7 +144,9 @@ mod skaffold_kubectl {
         let figures = std::sync::Mutex::new(Vec::new());
         for case in CASES {
             each(case.example, &|| {
-                figures.lock().unwrap().push(kubectl_case(case));
+                // (Not under the lock: a failing case panics.)
+                let f = kubectl_case(case);
+                figures.lock().unwrap().push(f);
             });
         }
         print_figures(&figures.into_inner().unwrap());

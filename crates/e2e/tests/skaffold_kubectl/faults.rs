@@ -21,7 +21,7 @@ use crate::common::{save_synced_served, FIRST_BUILD, JAVA, NODE, TO_SYNC};
 use filesync_e2e::builder::Stack;
 use filesync_e2e::http::wait_for;
 use filesync_e2e::live_line;
-use filesync_e2e::skaffold_dev::{Deployer, Mode, SkaffoldDev};
+use filesync_e2e::skaffold_dev::{Deployer, Mode, Project, SkaffoldDev};
 use std::time::{Duration, Instant};
 
 /// SIGKILL to every child of PID 1 (the supervisor's: the app), their
@@ -32,11 +32,12 @@ const KILL_THE_APP: &str = r#"for s in /proc/[0-9]*/stat; do
   if [ "$ppid" = 1 ]; then kill -KILL "$pid" && echo "$pid"; fi
 done"#;
 
-/// `skaffold dev` on `example` with the kubectl deployer, its first deploy
-/// serving `first` on `page`.
-fn started(example: &str, stack: Stack, page: &str, first: &str) -> SkaffoldDev {
-    let dev = SkaffoldDev::start_with(example, Mode::Generated, stack, Deployer::Kubectl)
+/// `skaffold dev` (with `extra` flags) on `example` with the kubectl
+/// deployer, its first deploy serving `first` on `page`.
+fn started(example: &str, stack: Stack, page: &str, first: &str, extra: &[&str]) -> SkaffoldDev {
+    let project = Project::new(example, Mode::Generated, stack, Deployer::Kubectl)
         .unwrap_or_else(|e| panic!("{e:#}"));
+    let dev = SkaffoldDev::dev_with(project, extra).unwrap_or_else(|e| panic!("{e:#}"));
     if let Err(e) = dev.wait_up(page, FIRST_BUILD, |s, b| s == 200 && b.contains(first)) {
         panic!("{example}: never served {first:?}: {e:#}");
     }
@@ -107,7 +108,7 @@ fn supervisor_lines(log: &[String], from: usize) -> String {
 /// Node.js: the app killed mid-sync, then `skaffold dev` interrupted
 /// mid-sync and started again, on one session.
 pub(super) fn app_killed_then_skaffold_interrupted() {
-    let mut dev = started("node", Stack::Base, NODE.page, NODE.first);
+    let mut dev = started("node", Stack::Base, NODE.page, NODE.first, &[]);
     app_killed_mid_sync(&dev);
     skaffold_interrupted_mid_sync(&mut dev);
 }
@@ -207,17 +208,22 @@ fn skaffold_interrupted_mid_sync(dev: &mut SkaffoldDev) {
 /// reloads as usual.
 pub(super) fn sync_during_a_rebuild() {
     let what = "java: a sync during the in-container rebuild";
-    let dev = started("java", JAVA.stack, JAVA.page, JAVA.first);
-    let building = |l: &String| l.contains("[filesync] sync:") && l.contains("-> rebuilding: ");
+    // Skaffold's file watcher's debounce at 100 ms (its default: 1 s):
+    // the second sync then lands well inside the first rebuild.
+    let poll = ["--watch-poll-interval=100"];
+    let dev = started("java", JAVA.stack, JAVA.page, JAVA.first, &poll);
     let before = pod_log(&dev).len();
     let (v2, _) = (JAVA.make)(2);
     let mark = dev.mark();
     let saved = dev.write(JAVA.edit, &v2);
-    dev.wait_line(mark, "Syncing 1 files", TO_SYNC)
+    let first = dev
+        .wait_line(mark, "Syncing 1 files", TO_SYNC)
         .unwrap_or_else(|e| panic!("{what}: the first save not synced: {e:#}"));
-    wait_pod_log(&dev, Duration::from_mins(1), "the first rebuild", |log| {
-        log.iter().skip(before).any(building)
-    });
+    // Skaffold's dev-loop iteration ends after the after-sync hook, which
+    // ends the batch: the rebuild has started (the container's log says
+    // so below).
+    dev.wait_line(first.index, "Watching for changes", TO_SYNC)
+        .unwrap_or_else(|e| panic!("{what}: the first sync never ended: {e:#}"));
     let (v3, marker) = (JAVA.make)(3);
     let mark = dev.mark();
     dev.write(JAVA.edit, &v3);
@@ -240,6 +246,10 @@ pub(super) fn sync_during_a_rebuild() {
         "{what}: v3 served {} ms after its `Syncing` line ({} ms after the first save); the supervisor logged:\n{lines}",
         synced.at.elapsed().as_millis(),
         saved.elapsed().as_millis()
+    );
+    assert!(
+        lines.contains(" -> rebuilding: "),
+        "{what}: the first save did not rebuild:\n{lines}"
     );
     assert!(
         lines.contains("while a build runs -> cancelling it")
