@@ -18,7 +18,7 @@
 //! then the wall-clock moment the harness first got the new content
 //! minus that end.
 
-use crate::skaffold_dev::{Deployer, SkaffoldDev};
+use crate::skaffold_dev::{Deployer, Project, SkaffoldDev};
 use anyhow::{bail, Context};
 use std::time::{Duration, SystemTime};
 
@@ -147,16 +147,28 @@ pub fn count_since(dev: &SkaffoldDev, from: usize) -> usize {
 /// timestamp, in order.
 pub fn container_log(dev: &SkaffoldDev) -> anyhow::Result<Vec<(SystemTime, String)>> {
     let project = dev.project();
-    let mut cmd = if let (Deployer::Kubectl, Some(pod)) = (project.deployer, &project.pod) {
-        let mut c = project.kubectl();
-        c.args(["logs", "--timestamps", pod]);
-        c
-    } else {
-        let mut c = crate::docker::Docker::get().cli();
-        c.args(["logs", "--timestamps", &dev.image]);
-        c
-    };
-    let out = crate::tools::run(&mut cmd)?;
+    if let (Deployer::Kubectl, Some(pod)) = (project.deployer, &project.pod) {
+        return pod_log(project, pod);
+    }
+    let mut cmd = crate::docker::Docker::get().cli();
+    cmd.args(["logs", "--timestamps", &dev.image]);
+    timestamped_output(&mut cmd)
+}
+
+/// The current container's log of `pod` (`kubectl logs --timestamps`),
+/// each line with the runtime's timestamp, in order: for a pod of a
+/// Deployment, which the project does not name.
+pub fn pod_log(project: &Project, pod: &str) -> anyhow::Result<Vec<(SystemTime, String)>> {
+    let mut cmd = project.kubectl();
+    cmd.args(["logs", "--timestamps", pod]);
+    timestamped_output(&mut cmd)
+}
+
+/// Runs `cmd` (a `logs --timestamps`) and parses its lines, in order.
+fn timestamped_output(
+    cmd: &mut std::process::Command,
+) -> anyhow::Result<Vec<(SystemTime, String)>> {
+    let out = crate::tools::run(cmd)?;
     let mut lines: Vec<(SystemTime, String)> = [out.stdout, out.stderr]
         .iter()
         .flat_map(|s| {
@@ -212,7 +224,12 @@ pub struct Figures {
 /// first got at `served`: the live line's figure and the HTTP one.
 pub fn measure(dev: &SkaffoldDev, served: SystemTime, what: &str) -> Figures {
     let log = container_log(dev).unwrap_or_else(|e| panic!("{what}: {e:#}"));
-    let (end, live) = batch_end(&log).unwrap_or_else(|e| panic!("{what}: {e:#}"));
+    measure_log(&log, served, what)
+}
+
+/// As [`measure`], on a container's log already read (e.g. [`pod_log`]).
+pub fn measure_log(log: &[(SystemTime, String)], served: SystemTime, what: &str) -> Figures {
+    let (end, live) = batch_end(log).unwrap_or_else(|e| panic!("{what}: {e:#}"));
     let http_ms = match served.duration_since(end) {
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),

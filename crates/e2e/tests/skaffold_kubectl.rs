@@ -15,7 +15,13 @@
 //! A save that edits one file and deletes another restarts the app exactly
 //! once, after the deletion: the generated profile's after-sync hook
 //! (`filesync-sync-done`) ends the batch (read from the app's own start
-//! record). Then `examples/basic`, the seed's example as written: `skaffold run`,
+//! record). Issue 23's faults under this client (`skaffold_kubectl/faults.rs`:
+//! the app killed mid-sync, `skaffold dev` interrupted mid-sync and started
+//! again, a sync during an in-container rebuild; PID 1 killed is the
+//! `restart` case) and a 3-replica Deployment with a Service
+//! (`skaffold_kubectl/replicas.rs`). The examples' medians are printed
+//! in one table (`kubectl figures:`) for BENCHMARKS.md's kubectl section.
+//! Then `examples/basic`, the seed's example as written: `skaffold run`,
 //! `kubectl get pod example-basic` Running, `skaffold delete`, and
 //! `skaffold dev` syncing an edit into the Pod.
 //!
@@ -33,7 +39,10 @@
 mod common;
 
 mod skaffold_kubectl {
-    use super::common::{self, Case, CASES, FIRST_BUILD};
+    mod faults;
+    mod replicas;
+
+    use super::common::{self, Case, CaseFigures, CASES, FIRST_BUILD};
     use filesync_e2e::builder::{Builders, Platform, Stack};
     use filesync_e2e::cluster::{
         assert_host_unchanged, host_snapshot, leftovers, Cluster, PortForward,
@@ -132,9 +141,15 @@ mod skaffold_kubectl {
                 }
             }
         };
+        let figures = std::sync::Mutex::new(Vec::new());
         for case in CASES {
-            each(case.example, &|| kubectl_case(case));
+            each(case.example, &|| {
+                // (Not under the lock: a failing case panics.)
+                let f = kubectl_case(case);
+                figures.lock().unwrap().push(f);
+            });
         }
+        print_figures(&figures.into_inner().unwrap());
         each("node: edit and delete in one save", &|| {
             // The after-sync hook ends the batch: one restart, after `rm`
             // (the start record's last line saw the file deleted).
@@ -154,6 +169,19 @@ mod skaffold_kubectl {
                 );
             },
         );
+        // Issue 23: faults under the real client, and replicas.
+        each(
+            "faults: the app killed mid-sync, then skaffold dev interrupted mid-sync",
+            &faults::app_killed_then_skaffold_interrupted,
+        );
+        each(
+            "rebuild: a sync during the in-container rebuild",
+            &faults::sync_during_a_rebuild,
+        );
+        each(
+            "replicas: 3 pods, each reloaded once per save",
+            &replicas::three_replicas_each_reload_once_per_save,
+        );
         // Issue 23: no refused connection through the port-forward.
         for example in ["node", "python", "java"] {
             each(&format!("{example}: port-forward never refused"), &|| {
@@ -165,8 +193,21 @@ mod skaffold_kubectl {
         failed
     }
 
-    fn kubectl_case(case: &Case) {
-        common::run(case, Mode::Generated, Deployer::Kubectl);
+    fn kubectl_case(case: &Case) -> CaseFigures {
+        common::run(case, Mode::Generated, Deployer::Kubectl)
+    }
+
+    /// The examples' medians in one table, as BENCHMARKS.md's kubectl
+    /// section shows them beside the docker suite's (the `BENCH` lines
+    /// carry the same figures for scripts).
+    fn print_figures(figures: &[CaseFigures]) {
+        eprintln!("kubectl figures (medians, ms): example | save→live | sync→live | live line | rebuild+redeploy");
+        for f in figures {
+            eprintln!(
+                "kubectl figures: {} | {} | {} | {} | {}",
+                f.label, f.save_to_live, f.sync_to_live, f.live_line, f.rebuild
+            );
+        }
     }
 
     /// examples/basic's Pod is Running (as `kubectl get pod` and its

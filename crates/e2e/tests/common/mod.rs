@@ -75,9 +75,23 @@ pub(crate) struct Deps {
     pub added_shows: &'static str,
 }
 
+/// A case's medians, in ms, for a suite's closing table.
+#[derive(Debug, Clone)]
+pub(crate) struct CaseFigures {
+    pub label: String,
+    /// Save → new content served.
+    pub save_to_live: u128,
+    /// Skaffold's `Syncing` line → new content served.
+    pub sync_to_live: u128,
+    /// The live line's own figure (0: nothing to reload).
+    pub live_line: u64,
+    pub rebuild: u128,
+}
+
 /// One whole case: the first build served, edits synced and served (their
 /// save-to-live printed), a deletion synced, a manifest change rebuilt.
-pub(crate) fn run(case: &Case, mode: Mode, deployer: Deployer) {
+/// Returns the case's medians.
+pub(crate) fn run(case: &Case, mode: Mode, deployer: Deployer) -> CaseFigures {
     let label = label(case, mode, deployer);
     let started = Instant::now();
     let dev = start_served(case, mode, deployer, &label);
@@ -101,6 +115,13 @@ pub(crate) fn run(case: &Case, mode: Mode, deployer: Deployer) {
             Deployer::Kubectl => " deployer=kubectl",
         }
     );
+    CaseFigures {
+        label,
+        save_to_live: edits.total,
+        sync_to_live: edits.after_sync,
+        live_line: edits.live_ms,
+        rebuild,
+    }
 }
 
 /// The case's name in every message: example, stack, mode and deployer.
