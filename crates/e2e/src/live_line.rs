@@ -18,7 +18,7 @@
 //! then the wall-clock moment the harness first got the new content
 //! minus that end.
 
-use crate::skaffold_dev::{Deployer, Project, SkaffoldDev};
+use crate::skaffold_dev::{Deployer, Line, Project, SkaffoldDev};
 use anyhow::{bail, Context};
 use std::time::{Duration, SystemTime};
 
@@ -55,76 +55,41 @@ pub fn parse(line: &str) -> Option<Live> {
     })
 }
 
-/// What a sync did to the app, as the supervisor says it.
+/// What a sync did to the app, as Skaffold's output shows it.
 #[derive(Debug)]
 pub enum Reloaded {
     /// It reloaded; the new version is live.
-    Live(Live),
-    /// Its files are served as they are (`nothing to reload`), or no line
-    /// came and no restart or rebuild started.
+    Live(Line, Live),
+    /// Its files are served as they are (`nothing to reload`): no line.
     Nothing,
 }
 
-/// What the supervisor says when a sync's batch is done with.
-const OUTCOMES: [&str; 2] = ["[filesync] live in ", "nothing to reload"];
-
-/// How often the container's own log is read while Skaffold's output has
-/// no outcome line (each read is a `kubectl logs` or `docker logs`).
-const CONTAINER_LOG_EVERY: Duration = Duration::from_millis(500);
-
-/// How many outcome lines the container's own log has so far: taken
-/// before a save, so [`wait_reloaded`] knows which line is that save's.
-pub fn outcomes_so_far(dev: &SkaffoldDev) -> usize {
-    container_log(dev).map_or(0, |log| {
-        log.iter()
-            .filter(|(_, l)| OUTCOMES.iter().any(|o| l.contains(o)))
-            .count()
-    })
-}
-
 /// Waits for what the sync whose `Syncing` line is at `from` did: the live
-/// line, or the supervisor's `nothing to reload` — in Skaffold's output,
-/// else in the container's own log past its first `seen` outcome lines
-/// ([`outcomes_so_far`] before the save).
-///
-/// Skaffold drops the container's lines written while it syncs (it mutes
-/// the deployer's logger for the whole dev-loop iteration: v2.24
-/// `pkg/skaffold/runner/dev.go`, `docker/logger` drops muted lines), so
-/// `nothing to reload`, logged before `docker exec tar` returns, is often
-/// missing from its output; the container's log (`kubectl logs`, `docker
-/// logs`) has every line. No line in either within `timeout` and no
-/// restart or rebuild started counts as nothing to reload, with a note; a
-/// reload whose restart or rebuild line shows without its live line is a
-/// failure.
+/// line, or the supervisor's `nothing to reload`.
 pub fn wait_reloaded(
     dev: &SkaffoldDev,
     from: usize,
-    seen: usize,
     timeout: Duration,
 ) -> anyhow::Result<Reloaded> {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let text = match dev.wait_line_any(from, &OUTCOMES, left.min(CONTAINER_LOG_EVERY)) {
-            Ok(line) => Some(line.text),
-            Err(_) => container_log(dev).ok().and_then(|log| {
-                log.into_iter()
-                    .map(|(_, l)| l)
-                    .filter(|l| OUTCOMES.iter().any(|o| l.contains(o)))
-                    .nth(seen)
-            }),
-        };
-        if let Some(text) = text {
-            return Ok(parse(&text).map_or(Reloaded::Nothing, Reloaded::Live));
-        }
-        if left.is_zero() {
-            if reload_started(dev, from) {
-                bail!("no live line within {timeout:?} after a restart or rebuild began; Skaffold's output:\n{}", dev.log());
-            }
-            eprintln!("note: no supervisor line for the sync at output line {from} within {timeout:?}, in Skaffold's output or the container's log; taken as nothing to reload");
+    let line = match dev.wait_line_any(from, &["[filesync] live in ", "nothing to reload"], timeout)
+    {
+        Ok(line) => line,
+        // Skaffold drops the container's lines written while it syncs (it
+        // mutes the deployer's logger for the whole dev-loop iteration:
+        // v2.24 `pkg/skaffold/runner/dev.go`, `docker/logger` drops muted
+        // lines), so `nothing to reload`, logged before `docker exec tar`
+        // returns, is often missing. A reload whose restart or rebuild line
+        // shows without its live line is still a failure.
+        Err(e) if !reload_started(dev, from) => {
+            eprintln!("note: no supervisor line for the sync at output line {from} ({e:#}); taken as nothing to reload");
             return Ok(Reloaded::Nothing);
         }
-    }
+        Err(e) => return Err(e),
+    };
+    Ok(match parse(&line.text) {
+        Some(live) => Reloaded::Live(line, live),
+        None => Reloaded::Nothing,
+    })
 }
 
 /// Whether the supervisor logged a restart or a rebuild since line `from`.

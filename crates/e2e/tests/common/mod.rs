@@ -376,14 +376,13 @@ pub(crate) fn save_synced_served(
     within: Duration,
     what: &str,
 ) -> Synced {
-    let seen = live_line::outcomes_so_far(dev);
     let mark = dev.mark();
     let saved = dev.write(rel, content);
     let synced = dev
         .wait_line(mark, "Syncing 1 files", TO_SYNC)
         .unwrap_or_else(|e| panic!("{what}: not synced: {e:#}"));
     let reloaded = |timeout| {
-        live_line::wait_reloaded(dev, synced.index, seen, timeout)
+        live_line::wait_reloaded(dev, synced.index, timeout)
             .unwrap_or_else(|e| panic!("{what}: no live line: {e:#}"))
     };
     let polls = dev.project().deployer == Deployer::Docker;
