@@ -23,7 +23,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RELOADS: usize = 10;
 const POLL: Duration = Duration::from_millis(20);
@@ -265,18 +265,4 @@ fn without_the_interposer_restarts_refuse_connections_and_say_so_once() {
         "{log}"
     );
     assert!(!log.contains("holding port"), "{log}");
-}
-
-/// A free port below the kernel's ephemeral range, like an app's fixed
-/// port, on IPv4 and IPv6.
-fn fixed_port() -> u16 {
-    let base = 30000
-        + (std::process::id() % 3000) as u16
-        + (Instant::now().elapsed().as_nanos() % 7) as u16;
-    (base..base + 2000)
-        .find(|p| {
-            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
-                && std::net::TcpListener::bind(("::", *p)).is_ok()
-        })
-        .expect("a free port")
 }

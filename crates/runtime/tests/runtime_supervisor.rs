@@ -257,6 +257,15 @@ fn a_2000_file_sync_restarts_exactly_once_after_the_last_file() {
         1,
         Duration::from_secs(30),
     );
+    // The restarted app has counted the files (a change before that would
+    // stop it mid-count: a restart, not a lost start).
+    assert!(
+        wait_until(Duration::from_secs(10), || lines(&sb.path("starts")).len()
+            == 2),
+        "the batch's restart never started the app: starts {:?}\n{}",
+        lines(&sb.path("starts")),
+        sb.log()
+    );
     // A late echo of the 2,000 files would reload on its own, or join the
     // marker's change.
     sb.marker(1);
@@ -816,15 +825,6 @@ fn live_figures(log: &str, kind: &str) -> Vec<u64> {
         .filter_map(|l| l.strip_prefix("[filesync] live in ")?.strip_suffix(&suffix))
         .map(|ms| ms.parse().unwrap())
         .collect()
-}
-
-/// A free port below the kernel's ephemeral range, like an app's fixed
-/// port (the supervisor never waits for a port the kernel picked).
-fn fixed_port() -> u16 {
-    let base = 20000 + (std::process::id() % 5000) as u16;
-    (base..base + 2000)
-        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free port")
 }
 
 /// `GET /` on 127.0.0.1:`port`: the body.

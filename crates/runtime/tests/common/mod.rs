@@ -280,3 +280,32 @@ pub(crate) fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
         Err(std::io::Error::other("kill failed"))
     }
 }
+
+/// A free TCP port like an app's fixed one: below the kernel's ephemeral
+/// range (read from `ip_local_port_range`; the supervisor never waits for
+/// or holds a port the kernel could have picked, so a test port inside it
+/// passes for an ephemeral one), free on 127.0.0.1 and `[::]`, and distinct
+/// for each call of one test process, whose tests run in parallel and would
+/// otherwise find the same free port before either binds it.
+pub(crate) fn fixed_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let ephemeral_low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let low = 10000.min(ephemeral_low / 2);
+    let span = ephemeral_low - low;
+    // Spread test processes apart by pid, calls of one process by a counter.
+    let start = (std::process::id() % u32::from(span)) as u16;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < 2000, "no free port below {ephemeral_low}");
+        let port = low + (start + n.wrapping_mul(7)) % span;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("::", port)).is_ok()
+        {
+            return port;
+        }
+    }
+}
