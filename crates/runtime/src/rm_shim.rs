@@ -147,8 +147,9 @@ pub fn run(args: &[OsString]) -> i32 {
         }
     }
     if status == 0 {
-        crate::record::keep_rm(crate::record::Settings::from_env().as_ref(), paths);
+        // Reload first, record before the exec returns (see the tar shim).
         session.end(paths.len(), "rm");
+        crate::record::keep_rm(crate::record::Settings::from_env().as_ref(), paths);
         crate::log!("rm: {} path(s) removed", paths.len());
     }
     status
