@@ -18,11 +18,12 @@
 //! (`libfilesync_listen.so`) is what makes it hold.
 //!
 //! The Syncing → served median is printed beside the docker deployer's
-//! for the same example (a figure, not asserted). The harness's client
-//! speaks HTTP/1.0, to which Node.js answers without a Content-Length
-//! (the body ends at the close), and the close reaches the client through
-//! kubectl's port-forward about 1 s late: node's kubectl figure is the
-//! live moment plus that delay, not a slower reload.
+//! for the same example (a figure, not asserted: speed lives in figures).
+//! The harness's client asks HTTP/1.1 and ends a body at its length or
+//! last chunk (`filesync_e2e::http::get`): through kubectl's port-forward
+//! the connection's close arrives about 1 s after the answer, and an
+//! earlier HTTP/1.0 client, to which Node.js answers close-delimited,
+//! counted that second as node's reload.
 
 use super::{save_synced_served, start_served, Case};
 use filesync_e2e::http::get;
