@@ -235,6 +235,39 @@ fn python_restarts_refuse_no_connection() {
     assert_held("python", &seen, &log, port);
 }
 
+/// An app's fixed port inside the kernel's ephemeral range (gRPC's 50051
+/// is one): bound by number, so it is the app's, held and waited for like
+/// any other.
+#[test]
+fn a_fixed_port_inside_the_ephemeral_range_is_held_too() {
+    preload_built();
+    let port = ephemeral_fixed_port();
+    let (seen, log) = ten_reloads(
+        "server.js",
+        &node_app(port),
+        &["node", "server.js"],
+        &[],
+        port,
+    );
+    assert_held("node, ephemeral range", &seen, &log, port);
+}
+
+/// A free port inside the kernel's ephemeral range, on IPv4 and IPv6.
+fn ephemeral_fixed_port() -> u16 {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let (low, high): (u16, u16) = match range.split_whitespace().collect::<Vec<_>>()[..] {
+        [l, h] => (l.parse().unwrap(), h.parse().unwrap()),
+        _ => panic!("ip_local_port_range: {range:?}"),
+    };
+    let start = low + (std::process::id() % 1000) as u16;
+    (start..high)
+        .find(|p| {
+            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
+                && std::net::TcpListener::bind(("::", *p)).is_ok()
+        })
+        .expect("a free port")
+}
+
 /// The same without the interposer: refusals (so the tests above can
 /// fail), and one line saying so.
 #[test]

@@ -220,7 +220,7 @@ impl Executor {
             Job::App => {
                 if let Some(pid) = self.app {
                     if self.is_stop(sig) {
-                        self.live.stopping(pid.as_raw());
+                        self.live.stopping(pid.as_raw(), &self.holding.ports());
                         self.holding.stopping(self.live.expected());
                     }
                     process::signal_group(pid, sig);

@@ -86,6 +86,11 @@ impl Holding {
         env
     }
 
+    /// The ports held: those the app bound by number.
+    pub fn ports(&self) -> BTreeSet<u16> {
+        self.with_table(|t| t.ports()).unwrap_or_default()
+    }
+
     /// The app has started again.
     pub fn started(&self) {
         self.with_table(Table::started);
@@ -97,7 +102,7 @@ impl Holding {
         if self.said {
             return;
         }
-        let held = self.with_table(|t| t.ports()).unwrap_or_default();
+        let held = self.ports();
         let unheld: Vec<String> = ports.difference(&held).map(u16::to_string).collect();
         if unheld.is_empty() {
             return;

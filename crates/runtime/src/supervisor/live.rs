@@ -12,7 +12,10 @@
 //! **Which ports.** Those the previous version's tree listened on when the
 //! supervisor stopped it (read at its stop signal, [`Expected::stopped`]),
 //! except ports in the kernel's ephemeral range (a `bind` to port 0 gets
-//! another one on every start). A version stopped before it was seen live
+//! another one on every start) that the app did not bind by number: a
+//! port the held-sockets interposer saw bound explicitly (gRPC's 50051,
+//! a live-reload server's 35729 sit inside the default 32768–60999) is
+//! the app's own and is waited for. A version stopped before it was seen live
 //! (a save during a slow start) adds what it listened on to what was
 //! expected of it rather than replacing it. The first start expects
 //! nothing: no reload is waited on before it.
@@ -50,12 +53,14 @@ impl Expected {
         &self.ports
     }
 
-    /// The version being stopped listened on `now`; `was_live`: it had
-    /// been seen live (or was the first start, of which nothing was
-    /// expected).
-    pub fn stopped(&mut self, now: BTreeSet<u16>, was_live: bool) {
+    /// The version being stopped listened on `now`, of which it bound
+    /// `bound` by number; `was_live`: it had been seen live (or was the
+    /// first start, of which nothing was expected).
+    pub fn stopped(&mut self, now: BTreeSet<u16>, bound: &BTreeSet<u16>, was_live: bool) {
         let ephemeral = sockets::ephemeral_range();
-        let fixed = now.into_iter().filter(|p| !ephemeral.contains(p));
+        let fixed = now
+            .into_iter()
+            .filter(|p| !ephemeral.contains(p) || bound.contains(p));
         if was_live {
             self.ports = fixed.collect();
         } else {
@@ -97,14 +102,15 @@ impl Tracker {
     }
 
     /// The current start (main process `pid`) is being stopped: at the
-    /// first stop signal, what it listens on is read.
-    pub fn stopping(&mut self, pid: i32) {
+    /// first stop signal, what it listens on is read; `bound`: the ports it
+    /// bound by number (see the module doc).
+    pub fn stopping(&mut self, pid: i32, bound: &BTreeSet<u16>) {
         if self.stopped == self.start {
             return;
         }
         self.stopped = self.start;
         if let Some(now) = sockets::tree_ports(pid) {
-            self.expected.stopped(now, self.live == self.start);
+            self.expected.stopped(now, bound, self.live == self.start);
         }
     }
 
@@ -329,11 +335,22 @@ mod tests {
     #[test]
     fn ports_of_a_version_stopped_before_it_was_live_add_to_what_was_expected() {
         let mut e = Expected::default();
-        e.stopped(BTreeSet::from([8080, 40000]), true);
+        let none = BTreeSet::new();
+        e.stopped(BTreeSet::from([8080, 40000]), &none, true);
         assert_eq!(e.ports(), &BTreeSet::from([8080]), "ephemeral dropped");
-        e.stopped(BTreeSet::from([9090]), false);
+        e.stopped(BTreeSet::from([9090]), &none, false);
         assert_eq!(e.ports(), &BTreeSet::from([8080, 9090]));
-        e.stopped(BTreeSet::new(), true);
+        e.stopped(
+            BTreeSet::from([8080, 40000, 50051]),
+            &BTreeSet::from([50051]),
+            true,
+        );
+        assert_eq!(
+            e.ports(),
+            &BTreeSet::from([8080, 50051]),
+            "a port bound by number is the app's, even in the ephemeral range"
+        );
+        e.stopped(BTreeSet::new(), &none, true);
         assert!(e.ports().is_empty(), "a live version listening on nothing");
     }
 }
