@@ -212,10 +212,9 @@ fn assert_held(name: &str, seen: &[Poll], log: &str, port: u16) {
     assert!(!log.contains("not held across restarts"), "{log}");
 }
 
-#[test]
-fn node_restarts_refuse_no_connection() {
+/// Node.js on `port` through 10 reloads, the interposer preloaded: held.
+fn node_held(name: &str, port: u16) {
     preload_built();
-    let port = fixed_port();
     let (seen, log) = ten_reloads(
         "server.js",
         &node_app(port),
@@ -223,7 +222,12 @@ fn node_restarts_refuse_no_connection() {
         &[],
         port,
     );
-    assert_held("node", &seen, &log, port);
+    assert_held(name, &seen, &log, port);
+}
+
+#[test]
+fn node_restarts_refuse_no_connection() {
+    node_held("node", fixed_port());
 }
 
 #[test]
@@ -240,16 +244,7 @@ fn python_restarts_refuse_no_connection() {
 /// any other.
 #[test]
 fn a_fixed_port_inside_the_ephemeral_range_is_held_too() {
-    preload_built();
-    let port = ephemeral_fixed_port();
-    let (seen, log) = ten_reloads(
-        "server.js",
-        &node_app(port),
-        &["node", "server.js"],
-        &[],
-        port,
-    );
-    assert_held("node, ephemeral range", &seen, &log, port);
+    node_held("node, ephemeral range", ephemeral_fixed_port());
 }
 
 /// A free port inside the kernel's ephemeral range, on IPv4 and IPv6.
