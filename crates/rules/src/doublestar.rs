@@ -291,6 +291,9 @@ impl Matcher {
         r
     }
 
+    // One loop over the pattern, kept in the shape of doublestar v1.3.4's
+    // `matchComponent` so the port can be read against it line by line.
+    #[allow(clippy::too_many_lines)]
     fn match_component_uncached(&mut self, pattern: &str, name: &str, left: usize) -> Component {
         let (plen, nlen) = (pattern.len(), name.len());
         let (mut pi, mut ni) = (0usize, 0usize);
