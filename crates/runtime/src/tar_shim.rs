@@ -322,8 +322,8 @@ pub fn run(args: &[OsString]) -> i32 {
     match extract(&mut tee, Path::new("/")) {
         Ok(n) => {
             // The supervisor hears of the batch first, so the reload does
-            // not wait for the record (it cost a 2,000-file burst ~170 ms);
-            // the record is kept before this exec returns, so a container
+            // not wait for the record (a copy of every synced file); the
+            // record is kept before this exec returns, so a container
             // that dies in between fails Skaffold's exec, and Skaffold
             // syncs the batch again (it retries a failed sync 3 times).
             session.end(n, "tar");
