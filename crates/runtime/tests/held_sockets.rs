@@ -249,13 +249,9 @@ fn a_fixed_port_inside_the_ephemeral_range_is_held_too() {
 
 /// A free port inside the kernel's ephemeral range, on IPv4 and IPv6.
 fn ephemeral_fixed_port() -> u16 {
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
-    let (low, high): (u16, u16) = match range.split_whitespace().collect::<Vec<_>>()[..] {
-        [l, h] => (l.parse().unwrap(), h.parse().unwrap()),
-        _ => panic!("ip_local_port_range: {range:?}"),
-    };
-    let start = low + (std::process::id() % 1000) as u16;
-    (start..high)
+    let range = filesync_runtime::supervisor::live::sockets::ephemeral_range();
+    let start = range.start() + (std::process::id() % 1000) as u16;
+    (start..=*range.end())
         .find(|p| {
             std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
                 && std::net::TcpListener::bind(("::", *p)).is_ok()

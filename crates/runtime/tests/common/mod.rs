@@ -290,10 +290,7 @@ pub(crate) fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
 pub(crate) fn fixed_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let ephemeral_low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(32768);
+    let ephemeral_low = *filesync_runtime::supervisor::live::sockets::ephemeral_range().start();
     let low = 10000.min(ephemeral_low / 2);
     let span = ephemeral_low - low;
     // Spread test processes apart by pid, calls of one process by a counter.
