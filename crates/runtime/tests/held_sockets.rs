@@ -252,10 +252,7 @@ fn ephemeral_fixed_port() -> u16 {
     let range = filesync_runtime::supervisor::live::sockets::ephemeral_range();
     let start = range.start() + (std::process::id() % 1000) as u16;
     (start..=*range.end())
-        .find(|p| {
-            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
-                && std::net::TcpListener::bind(("::", *p)).is_ok()
-        })
+        .find(|p| free_on_both(*p))
         .expect("a free port")
 }
 

@@ -281,11 +281,11 @@ pub(crate) fn nix_kill(pid: i32, sig: i32) -> std::io::Result<()> {
     }
 }
 
-/// A free TCP port like an app's fixed one: below the kernel's ephemeral
-/// range (read from `ip_local_port_range`; the supervisor never waits for
-/// or holds a port the kernel could have picked, so a test port inside it
-/// passes for an ephemeral one), free on 127.0.0.1 and `[::]`, and distinct
-/// for each call of one test process, whose tests run in parallel and would
+/// A free TCP port like an app's usual fixed one: below the kernel's
+/// ephemeral range (where the test's own client connections take their
+/// local ports; a fixed port inside it has a test of its own in
+/// `held_sockets.rs`), free on 127.0.0.1 and `[::]`, and distinct for each
+/// call of one test process, whose tests run in parallel and would
 /// otherwise find the same free port before either binds it.
 pub(crate) fn fixed_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
@@ -299,10 +299,15 @@ pub(crate) fn fixed_port() -> u16 {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         assert!(n < 2000, "no free port below {ephemeral_low}");
         let port = low + (start + n.wrapping_mul(7)) % span;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && std::net::TcpListener::bind(("::", port)).is_ok()
-        {
+        if free_on_both(port) {
             return port;
         }
     }
+}
+
+/// Whether `port` can be bound on 127.0.0.1 and on `[::]` (an app on
+/// `[::]` is dual-stack, as Node.js is by default).
+pub(crate) fn free_on_both(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        && std::net::TcpListener::bind(("::", port)).is_ok()
 }
