@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 start=$(date +%s)
-stamp() { echo "==> [$(($(date +%s) - start))s] $*"; }
+# Each step says the time so far and the disk left: the suite's images,
+# caches and cluster share the host's disk (a full one shows as Pods
+# evicted for DiskPressure or failed builds, far from the cause).
+stamp() { echo "==> [$(($(date +%s) - start))s, $(df -h --output=avail . | tail -1 | tr -d ' ') free] $*"; }
 
 scripts/setup.sh
 # What the suite must leave as it found it: the host's network links,

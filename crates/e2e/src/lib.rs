@@ -26,6 +26,7 @@ pub mod http;
 pub mod image;
 pub mod lifecycle;
 pub mod live_line;
+pub mod pack_volumes;
 pub mod providers;
 pub mod reachable;
 pub mod registry;

@@ -225,6 +225,7 @@ fn release_published_buildpack_builds_with_pack() {
             .args(["inspect", "--format", "{{json .Config.Labels}}", &image]))
     });
     let _ = docker.cli().args(["rmi", "-f", &image]).output();
+    filesync_e2e::pack_volumes::remove_for_home(home.path());
     let log = build.unwrap();
     let log = format!(
         "{}{}",

@@ -163,6 +163,16 @@ impl Project {
     }
 }
 
+impl Drop for Project {
+    /// The build and launch caches pack made for this copy's images are
+    /// never used again (the next copy has a HOME, so volume keys, of its
+    /// own): remove them, so that a whole run of the suite does not fill
+    /// the disk.
+    fn drop(&mut self) {
+        crate::pack_volumes::remove_for_home(self.home.path());
+    }
+}
+
 /// `.work/bin` (kubectl v1.33.13) in front of the inherited PATH: Skaffold's
 /// kubectl deployer, its syncer and its port forwarder run `kubectl`.
 fn path_with_kubectl() -> std::ffi::OsString {
