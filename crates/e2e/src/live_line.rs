@@ -71,9 +71,9 @@ pub fn wait_reloaded(
     from: usize,
     timeout: Duration,
 ) -> anyhow::Result<Reloaded> {
-    let line = match dev.wait_line_any(from, &["[filesync] live in ", "nothing to reload"], timeout)
-    {
-        Ok(line) => line,
+    let line = match wait_in_output(dev, from, timeout) {
+        Ok(Some(line)) => line,
+        Ok(None) => return Ok(Reloaded::Nothing),
         // Skaffold drops the container's lines written while it syncs (it
         // mutes the deployer's logger for the whole dev-loop iteration:
         // v2.24 `pkg/skaffold/runner/dev.go`, `docker/logger` drops muted
@@ -90,6 +90,46 @@ pub fn wait_reloaded(
         Some(live) => Reloaded::Live(line, live),
         None => Reloaded::Nothing,
     })
+}
+
+const NEEDLES: [&str; 2] = ["[filesync] live in ", "nothing to reload"];
+
+/// The supervisor's line for the sync at `from` in Skaffold's output.
+/// With the kubectl deployer, `nothing to reload` is logged while the
+/// after-sync hook runs, inside the dev-loop iteration Skaffold mutes, so
+/// it never reaches Skaffold's output: the Pod's own log, read every
+/// 250 ms, says it instead (`Ok(None)`), and the wait ends on that event
+/// rather than at `timeout`.
+fn wait_in_output(
+    dev: &SkaffoldDev,
+    from: usize,
+    timeout: Duration,
+) -> anyhow::Result<Option<Line>> {
+    let project = dev.project();
+    let (Deployer::Kubectl, Some(pod)) = (project.deployer, &project.pod) else {
+        return dev.wait_line_any(from, &NEEDLES, timeout).map(Some);
+    };
+    // The Pod's clock is this machine's: a line from before the sync
+    // (an earlier save's) is older than Skaffold's `Syncing` line.
+    let since = dev.printed_at(from).unwrap_or_else(SystemTime::now);
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let step = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .min(Duration::from_millis(250));
+        match dev.wait_line_any(from, &NEEDLES, step) {
+            Ok(line) => return Ok(Some(line)),
+            Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => {}
+        }
+        let nothing = pod_log(project, pod).is_ok_and(|log| {
+            log.iter()
+                .any(|(at, l)| *at >= since && l.contains("nothing to reload"))
+        });
+        if nothing {
+            return Ok(None);
+        }
+    }
 }
 
 /// Whether the supervisor logged a restart or a rebuild since line `from`.

@@ -192,6 +192,14 @@ impl SkaffoldDev {
         lines.iter().skip(from).map(|(_, l)| l.clone()).collect()
     }
 
+    /// When Skaffold printed line `index`, on the wall clock (the
+    /// runtimes' log timestamps are on it), if it has printed that many.
+    pub fn printed_at(&self, index: usize) -> Option<std::time::SystemTime> {
+        let lines = self.output.lines.lock().unwrap();
+        let (at, _) = lines.get(index)?;
+        std::time::SystemTime::now().checked_sub(at.elapsed())
+    }
+
     /// Waits for a line at index `from` or later that contains `needle`.
     pub fn wait_line(&self, from: usize, needle: &str, timeout: Duration) -> anyhow::Result<Line> {
         self.wait_line_any(from, &[needle], timeout)
