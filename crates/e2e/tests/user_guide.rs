@@ -497,8 +497,10 @@ struct Walk {
 }
 
 impl Drop for Walk {
-    /// The images the guide's builds left in the shared daemon.
+    /// The images and the pack cache volumes the guide's builds left in
+    /// the shared daemon.
     fn drop(&mut self) {
+        filesync_e2e::pack_volumes::remove_for_home(&self.home());
         let images = Docker::get()
             .cli()
             .args(["images", "-q", &self.image])
