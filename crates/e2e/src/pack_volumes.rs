@@ -57,7 +57,8 @@ pub fn remove_for_home(home: &Path) {
     if hashes.is_empty() {
         return;
     }
-    let Ok(out) = Docker::get()
+    let docker = Docker::get();
+    let Ok(out) = docker
         .cli()
         .args(["volume", "ls", "-q", "--filter", "name=pack-cache-"])
         .output()
@@ -72,11 +73,7 @@ pub fn remove_for_home(home: &Path) {
     if mine.is_empty() {
         return;
     }
-    let removed = Docker::get()
-        .cli()
-        .args(["volume", "rm"])
-        .args(&mine)
-        .output();
+    let removed = docker.cli().args(["volume", "rm"]).args(&mine).output();
     if let Ok(o) = removed {
         if !o.status.success() {
             eprintln!(
